@@ -1,0 +1,46 @@
+# Two entry points: `make run` (ingest the bundled sample archive and ask it a question)
+# and `make test` (the whole suite).  Both build .venv on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARCHIVE ?= pressqa-archive
+QUESTION ?= Which exercises did Russia join in China in 2021?
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test lint bench-ingest lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: 2.13.0 is a CPU build; anything else pulls a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/pressqa ingest ingest/sample-archive --archive $(ARCHIVE)
+	$(BIN)/pressqa stats --archive $(ARCHIVE)
+	$(BIN)/pressqa search "$(QUESTION)" --archive $(ARCHIVE) -k 3
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+# Re-pin every dependency after changing pyproject.toml (torch stays pinned there).
+lock:
+	rm -rf /tmp/pressqa-lock && $(PYTHON) -m venv /tmp/pressqa-lock
+	/tmp/pressqa-lock/bin/pip install --quiet torch==2.13.0
+	/tmp/pressqa-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/pressqa-lock/bin/pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock
+
+clean:
+	rm -rf $(VENV) $(ARCHIVE)

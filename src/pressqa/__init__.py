@@ -1,0 +1,60 @@
+"""pressqa: question answering over press-release archives, with citations you can check.
+
+>>> from pressqa import Archive                              # doctest: +SKIP
+>>> archive = Archive.open("pressqa-archive")
+>>> archive.ingest(["ingest/sample-archive"]).added[:2]
+"""
+
+import os
+
+# Nothing in pressqa may reach a model hub or phone home; set before any HF import.
+for _name, _value in {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFORMERS_OFFLINE": "1",
+                      "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
+    os.environ.setdefault(_name, _value)
+
+from pressqa.archive import Archive  # noqa: E402
+from pressqa.errors import (  # noqa: E402
+    ArchiveLockedError,
+    ConfigError,
+    IngestError,
+    PressQAError,
+    ReleaseNotFoundError,
+    SettingsMismatchError,
+    StoreError,
+)
+from pressqa.ingest.readers import RecordFields  # noqa: E402
+from pressqa.settings import Settings  # noqa: E402
+from pressqa.types import (  # noqa: E402
+    ArchiveStats,
+    Chunk,
+    DuplicateLink,
+    Hit,
+    IngestProblem,
+    IngestProgress,
+    IngestReport,
+    Release,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Archive",
+    "ArchiveLockedError",
+    "ArchiveStats",
+    "Chunk",
+    "ConfigError",
+    "DuplicateLink",
+    "Hit",
+    "IngestError",
+    "IngestProblem",
+    "IngestProgress",
+    "IngestReport",
+    "PressQAError",
+    "RecordFields",
+    "Release",
+    "ReleaseNotFoundError",
+    "Settings",
+    "SettingsMismatchError",
+    "StoreError",
+    "__version__",
+]

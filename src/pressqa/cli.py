@@ -1,0 +1,205 @@
+"""The ``pressqa`` command: one subcommand = one Archive call + formatting."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pressqa import Archive, PressQAError, RecordFields, Settings
+from pressqa.types import IngestProgress, IngestReport
+
+EXIT_ERROR = 1
+EXIT_SOME_INPUTS_FAILED = 3
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(value: Any) -> None:
+    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    print(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "device", None):
+        overrides["device"] = args.device
+    return Settings(**overrides)
+
+
+def _open(args: argparse.Namespace, *, create: bool = False) -> Archive:
+    return Archive.open(args.archive, settings=_settings(args), create=create)
+
+
+class _ProgressBar:
+    """tqdm bar over releases, with chunks/s beside the releases/s rate."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(unit="release", dynamic_ncols=True, file=sys.stderr)
+
+    def __call__(self, event: IngestProgress) -> None:
+        self._bar.total = event.releases_total
+        self._bar.update(event.releases_seen - self._bar.n)
+        elapsed = self._bar.format_dict["elapsed"] or 1e-9
+        self._bar.set_postfix_str(f"{event.chunks_written} chunks, {event.chunks_written / elapsed:.1f} chunks/s")
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    fields = RecordFields.parse(args.field)
+    with _open(args, create=True) as archive:
+        bar = None if args.quiet or args.json else _ProgressBar()
+        try:
+            report = archive.ingest(args.paths, fields=fields, progress=bar)
+        finally:
+            if bar:
+                bar.close()
+    if args.json:
+        print_json(report)
+    else:
+        print(format_report(report, archive.path))
+    return EXIT_SOME_INPUTS_FAILED if report.failed else 0
+
+
+def format_report(report: IngestReport, archive: Path) -> str:
+    chunks_per_s = report.chunks_added / report.seconds if report.seconds else 0.0
+    lines = [
+        f"Archive {archive}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{report.unchanged} unchanged, {len(report.failed)} failed "
+        f"({report.chunks_added} chunks written, {report.chunks_removed} removed, "
+        f"{report.seconds:.1f} s, {chunks_per_s:.1f} chunks/s)"
+    ]
+    if report.undated:
+        lines.append(f"{len(report.undated)} release(s) have no publication date: {', '.join(report.undated[:5])}"
+                     + (" ..." if len(report.undated) > 5 else ""))
+    for link in report.duplicates:
+        lines.append(f"duplicate ({link.kind}, {link.similarity:.2f}): {link.doc_id} -> copy of {link.canonical_id}")
+    for problem in report.failed:
+        lines.append(f"FAILED {problem.path}: {problem.reason}")
+    return "\n".join(lines)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        stats = archive.stats()
+    if args.json:
+        print_json(stats)
+        return 0
+    span = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dated releases"
+    print(f"Archive {archive.path}")
+    print(f"  releases: {stats.releases} ({stats.duplicates} duplicates, {stats.undated} undated)")
+    print(f"  chunks:   {stats.chunks}")
+    print(f"  dates:    {span}")
+    print(f"  size:     {stats.bytes_on_disk / 1e6:.1f} MB on disk; model {stats.embedding_model}")
+    print("  issuers:")
+    for issuer, count in stats.issuers.items():
+        print(f"    {count:6d}  {issuer}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        for doc_id in args.doc_ids:
+            removed = archive.delete(doc_id)
+            print(f"deleted {doc_id} ({removed} chunks)")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        hits = archive.search(args.query, k=args.k)
+    if args.json:
+        print_json([dataclasses.asdict(hit) for hit in hits])
+        return 0
+    if not hits:
+        print("No release in the archive matches.")
+    for number, hit in enumerate(hits, 1):
+        print(f"[{number}] {hit.title}")
+        print(f"    {hit.source or 'unknown issuer'} | {hit.date or 'undated'} | {hit.url or hit.doc_id}")
+        if hit.copies:
+            print(f"    copies: {', '.join(hit.copies)}")
+        print(textwrap.indent(textwrap.fill(hit.text, 96), "    > "))
+        print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pressqa",
+        description="Question answering over press-release archives, with citations.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  pressqa ingest releases/ --archive my-archive\n  pressqa stats --archive my-archive",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], summary: str, example: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=summary, description=summary, epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("--archive", type=Path, default=None,
+                         help="archive directory (default: $PRESSQA_ARCHIVE or ./pressqa-archive)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    ingest = command(
+        "ingest", cmd_ingest,
+        "Ingest releases (.txt .md .html .pdf .json .jsonl, folders, .zip) into an archive.",
+        "pressqa ingest ingest/sample-archive exports/doj.jsonl --archive my-archive",
+    )
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH_OR_FILE")
+    ingest.add_argument("--field", action="append", default=[], metavar="FIELD=KEY",
+                        help="JSON(L) key holding a release field, e.g. --field text=body --field title=headline")
+    ingest.add_argument("--device", help="torch device for embedding (cpu, cuda); default $PRESSQA_DEVICE or cpu")
+    ingest.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    stats = command("stats", cmd_stats, "Show releases, chunks, issuers, date range and size of an archive.",
+                    "pressqa stats --archive my-archive --json")
+    stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+
+    delete = command("delete", cmd_delete, "Delete releases (all their chunks) from an archive.",
+                     "pressqa delete doj-release-00001 --archive my-archive")
+    delete.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+
+    search = command("search", cmd_search, "Show the passages that best match a question, with their sources.",
+                     'pressqa search "Which exercises did Russia join in China in 2021?"')
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="number of releases to show (default 5)")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args))
+    except PressQAError as err:
+        print(f"pressqa: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("pressqa: interrupted; rerun the same command to finish", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

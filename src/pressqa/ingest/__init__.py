@@ -1,0 +1,1 @@
+"""Ingestion: parse releases from files and exports, chunk, fingerprint, embed, store."""

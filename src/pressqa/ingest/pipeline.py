@@ -1,0 +1,122 @@
+"""The ingest run: read -> skip unchanged -> chunk -> fingerprint -> embed -> store, in batches."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from pressqa.embedding import Embedder
+from pressqa.errors import IngestError
+from pressqa.ingest.chunking import Chunker
+from pressqa.ingest.dedupe import Deduper
+from pressqa.ingest.metadata import content_hash, detect_language, text_hash
+from pressqa.ingest.readers import InputReader, RecordFields
+from pressqa.settings import Settings
+from pressqa.store import Store, StoredRelease
+from pressqa.types import DuplicateLink, IngestProblem, IngestProgress, IngestReport, embedding_text
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+class IngestRun:
+    """One ingest of some paths into a store; ``run`` returns the report."""
+
+    def __init__(self, store: Store, embedder: Embedder, chunker: Chunker, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunker = chunker
+        self.settings = settings
+        self.deduper = Deduper(settings.near_duplicate_threshold, settings.minhash_permutations)
+        self._deduper_loaded = False
+        self.added: list[str] = []
+        self.updated: list[str] = []
+        self.unchanged = 0
+        self.failed: list[IngestProblem] = []
+        self.undated: list[str] = []
+        self.duplicates: list[DuplicateLink] = []
+        self.chunks_added = 0
+        self.chunks_removed = 0
+        self._pending: list[StoredRelease] = []
+        self._pending_chunks = 0
+
+    def run(self, paths: Iterable[Path], fields: RecordFields | None, progress: ProgressCallback | None) -> IngestReport:
+        started = time.perf_counter()
+        paths = list(paths)
+        reader = InputReader(self.settings, fields)
+        total = reader.count(paths) if progress else None
+        seen: dict[str, str] = {}
+        for number, item in enumerate(reader.read(paths), 1):
+            if isinstance(item, IngestProblem):
+                self.failed.append(item)
+            elif item.doc_id in seen:
+                self.failed.append(IngestProblem(
+                    item.origin, f"id {item.doc_id!r} was already read from {seen[item.doc_id]} in this run; skipped"
+                ))
+            else:
+                seen[item.doc_id] = item.origin
+                digest = content_hash(item)
+                previous = self.store.registry.content_hash(item.doc_id)
+                if previous == digest:
+                    self.unchanged += 1
+                else:
+                    try:
+                        chunks = tuple(self.chunker.chunk(item))
+                    except IngestError as err:
+                        self.failed.append(IngestProblem(err.path, err.reason))
+                        continue
+                    item = dataclasses.replace(item, language=detect_language(item.text))
+                    (self.updated if previous else self.added).append(item.doc_id)
+                    if item.date is None:
+                        self.undated.append(item.doc_id)
+                    signature = self.deduper.signature(item.text)
+                    self._pending.append(StoredRelease(item, chunks, digest, text_hash(item.text), signature))
+                    self._pending_chunks += len(chunks)
+                    if self._pending_chunks >= self.settings.ingest_batch_chunks:
+                        self._flush()
+                        if progress:
+                            progress(IngestProgress(number, total, self.chunks_added))
+                        continue
+            if progress and number % 200 == 0:
+                progress(IngestProgress(number, total, self.chunks_added))
+        self._flush()
+        self.store.sync_keyword_index()
+        if progress:
+            progress(IngestProgress(len(seen) + len(self.failed), total, self.chunks_added))
+        return IngestReport(
+            added=tuple(self.added),
+            updated=tuple(self.updated),
+            unchanged=self.unchanged,
+            duplicates=tuple(self.duplicates),
+            failed=tuple(self.failed),
+            undated=tuple(self.undated),
+            chunks_added=self.chunks_added,
+            chunks_removed=self.chunks_removed,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending, self._pending_chunks = self._pending, [], 0
+        vectors = self.embedder.embed([embedding_text(item.release, chunk.text) for item in batch for chunk in item.chunks])
+        if not self._deduper_loaded:
+            self.deduper.add_many(self.store.registry.fingerprints())
+            self._deduper_loaded = True
+        links = []
+        for item in batch:
+            doc_id = item.release.doc_id
+            self.deduper.remove(doc_id)  # an updated release is compared by its new text
+            match = self.deduper.match(doc_id, item.text_hash, item.minhash)
+            if match:
+                links.append((doc_id, *match))
+            self.deduper.add(doc_id, item.text_hash, item.minhash)
+        removed, made = self.store.write(batch, vectors, links)
+        self.duplicates.extend(made)
+        self.chunks_added += len(vectors)
+        self.chunks_removed += removed
+        log.info("stored %d releases, %d chunks", len(batch), len(vectors))

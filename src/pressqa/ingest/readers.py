@@ -1,0 +1,461 @@
+"""Turn files, folders, zips and JSON(L) exports into releases, one problem report per bad input.
+
+Every reader either returns releases or raises ``IngestError`` naming the input and the
+reason; ``read_inputs`` turns those errors into ``IngestProblem`` items so that one bad
+file never stops the good ones.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+import yaml
+
+from pressqa.errors import IngestError
+from pressqa.ingest.metadata import (
+    WIRE_DATE_LINE,
+    file_doc_id,
+    find_dateline,
+    first_line,
+    normalize_text,
+    parse_date,
+)
+from pressqa.settings import Settings
+from pressqa.types import IngestProblem, Release
+
+log = logging.getLogger(__name__)
+
+RECORD_KEYS = ("id", "title", "date", "source", "url", "text")
+DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+RECORD_SUFFIXES = (".jsonl", ".json")
+SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES + RECORD_SUFFIXES + (".zip",)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFields:
+    """Which key of a JSON record holds each release field (default: the same name)."""
+
+    mapping: Mapping[str, str] | None = None
+
+    def key(self, field: str) -> str:
+        return (self.mapping or {}).get(field, field)
+
+    @classmethod
+    def parse(cls, pairs: Iterable[str]) -> RecordFields:
+        """From ``FIELD=KEY`` strings, as the CLI's ``--field`` takes them."""
+        mapping: dict[str, str] = {}
+        for pair in pairs:
+            field, sep, key = pair.partition("=")
+            if not sep or field not in RECORD_KEYS or not key:
+                raise IngestError(pair, f"expected FIELD=KEY with FIELD one of {', '.join(RECORD_KEYS)}")
+            mapping[field] = key
+        return cls(mapping)
+
+
+# ---------------------------------------------------------------- text of one release
+
+
+def decode_text(data: bytes, origin: str) -> str:
+    """Bytes of a text file as str; empty, binary and non-UTF-8 input are errors."""
+    if not data.strip():
+        raise IngestError(origin, "empty file")
+    head = data[:8192]
+    control = sum(byte < 32 and byte not in b"\t\n\r\f" for byte in head)
+    if b"\x00" in head or control > len(head) * 0.05:
+        raise IngestError(origin, "binary data, not text (is the file extension wrong?)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise IngestError(
+            origin,
+            f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "convert it to UTF-8, e.g. iconv -f cp1252 -t utf-8",
+        ) from None
+
+
+def make_release(
+    *,
+    doc_id: str,
+    origin: str,
+    text: str,
+    title: str | None = None,
+    source: str | None = None,
+    date: Any = None,
+    url: str | None = None,
+) -> Release:
+    body = normalize_text(text)
+    if not body:
+        raise IngestError(origin, "no text after the headline and metadata")
+    return Release(
+        doc_id=doc_id,
+        title=(title or "").strip() or first_line(body),
+        text=body,
+        source=(source or "").strip() or None,
+        date=parse_date(date) if date else find_dateline(body),
+        url=url if url and re.match(r"https?://", url) else None,
+        origin=origin,
+    )
+
+
+_HEADER_FIELD = re.compile(r"^(title|headline|source|issuer|date|url|link):\s*(.+)$", re.IGNORECASE)
+_HEADER_NAMES = {"headline": "title", "issuer": "source", "link": "url"}
+
+
+def parse_plain_text(text: str, *, doc_id: str, origin: str, **known: Any) -> Release:
+    """A release from plain text in one of three layouts, tried in this order.
+
+    1. Wire copy: issuer line, a ``MM/DD/YYYY | Press release | ...`` line, headline, body.
+    2. A block of ``Title:``/``Source:``/``Date:``/``URL:`` lines, a blank line, the body.
+    3. Anything else: the first line is the headline when it is short and unpunctuated,
+       and the date is the first full date in the opening lines.
+
+    ``known`` metadata (e.g. a PDF's title and author) fills what the text leaves open.
+    """
+    text = normalize_text(text)
+    lines = text.split("\n")
+    nonblank = [i for i, line in enumerate(lines) if line.strip()]
+    if len(nonblank) >= 3 and (wire := WIRE_DATE_LINE.match(lines[nonblank[1]])):
+        title_at = nonblank[2]
+        return make_release(
+            doc_id=doc_id,
+            origin=origin,
+            text="\n".join(lines[title_at + 1 :]),
+            title=lines[title_at],
+            source=lines[nonblank[0]],
+            date=wire.group(1),
+            url=known.get("url"),
+        )
+    header: dict[str, str] = {}
+    for at, line in enumerate(lines):
+        field = _HEADER_FIELD.match(line.strip())
+        if not field:
+            break
+        name = field.group(1).lower()
+        header[_HEADER_NAMES.get(name, name)] = field.group(2).strip()
+    if header and "title" in header:
+        body = "\n".join(lines[at:])
+        return make_release(doc_id=doc_id, origin=origin, text=body, **{**known, **header})
+    first = lines[nonblank[0]].strip() if nonblank else ""
+    is_headline = len(nonblank) > 1 and len(first) <= 200 and not first.endswith((".", ",", ";"))
+    title = first if is_headline else known.get("title")
+    body = "\n".join(lines[nonblank[0] + 1 :]) if is_headline else text
+    return make_release(
+        doc_id=doc_id,
+        origin=origin,
+        text=body,
+        title=title,
+        source=known.get("source"),
+        date=known.get("date"),
+        url=known.get("url"),
+    )
+
+
+def parse_markdown(text: str, *, doc_id: str, origin: str) -> Release:
+    """Markdown with optional YAML front matter (title, source, date, url) and ``# Headline``."""
+    text = normalize_text(text)
+    meta: dict[str, Any] = {}
+    front = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+    if front:
+        try:
+            loaded = yaml.safe_load(front.group(1))
+        except yaml.YAMLError as err:
+            raise IngestError(origin, f"front matter is not valid YAML: {err}") from None
+        if not isinstance(loaded, dict):
+            raise IngestError(origin, "front matter must be a mapping of keys to values")
+        meta = {_HEADER_NAMES.get(str(k).lower(), str(k).lower()): v for k, v in loaded.items()}
+        text = text[front.end() :]
+    heading = re.match(r"\s*#\s+(.+)\n", text)
+    title = meta.get("title")
+    if heading and (title is None or heading.group(1).strip() == str(title).strip()):
+        title = heading.group(1)
+        text = text[heading.end() :]
+    return make_release(
+        doc_id=doc_id,
+        origin=origin,
+        text=text,
+        title=str(title) if title is not None else None,
+        source=_optional_str(meta.get("source")),
+        date=meta.get("date"),
+        url=_optional_str(meta.get("url")),
+    )
+
+
+def parse_html(text: str, *, doc_id: str, origin: str) -> Release:
+    """Main text and metadata of an HTML page, by trafilatura (menus and footers dropped)."""
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        text,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    extracted = document.as_dict() if document is not None else {}  # type: ignore[union-attr]
+    if not (extracted.get("text") or "").strip():
+        raise IngestError(origin, "no main text found in the HTML page")
+    # trafilatura puts one paragraph per line; blank lines keep paragraphs apart for chunking.
+    body = re.sub(r"\n+", "\n\n", extracted["text"])
+    return make_release(
+        doc_id=doc_id,
+        origin=origin,
+        text=body,
+        title=extracted.get("title"),
+        source=extracted.get("sitename") or extracted.get("author"),
+        date=extracted.get("date"),
+        url=extracted.get("url"),
+    )
+
+
+def parse_pdf(data: bytes, *, doc_id: str, origin: str) -> Release:
+    """Text layer of a PDF (pypdf), read like a plain-text release; PDF metadata fills gaps."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+    except (PyPdfError, ValueError, KeyError, TypeError) as err:
+        raise IngestError(origin, f"corrupt or unreadable PDF ({err})") from None
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text:
+        raise IngestError(origin, "PDF has no text layer (scanned image?); run OCR on it first")
+    return parse_plain_text(
+        text,
+        doc_id=doc_id,
+        origin=origin,
+        title=_optional_str(info.get("/Title")),
+        source=_optional_str(info.get("/Author")),
+    )
+
+
+def _optional_str(value: Any) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+# ---------------------------------------------------------------- JSON records
+
+
+def parse_record(obj: Any, *, origin: str, fields: RecordFields, fallback_id: str) -> Release:
+    """A release from one JSON object with the keys ``id, title, date, source, url, text``."""
+    if not isinstance(obj, dict):
+        raise IngestError(origin, f"expected a JSON object, got {type(obj).__name__}")
+    values: dict[str, Any] = {}
+    for field in RECORD_KEYS:
+        value = obj.get(fields.key(field))
+        if field == "id" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            raise IngestError(
+                origin, f"key '{fields.key(field)}' must be a string, got {type(value).__name__}"
+            )
+        values[field] = value
+    if not (values["text"] or "").strip():
+        raise IngestError(origin, f"record has no text (key '{fields.key('text')}')")
+    return make_release(
+        doc_id=values["id"] or fallback_id,
+        origin=origin,
+        text=values["text"],
+        title=values["title"],
+        source=values["source"],
+        date=values["date"],
+        url=values["url"],
+    )
+
+
+def read_jsonl(
+    stream: IO[bytes], *, name: str, id_stem: str, fields: RecordFields, max_bytes: int
+) -> Iterator[Release | IngestProblem]:
+    """Records of a JSONL stream, read line by line so a large export never sits in memory."""
+    number = 0
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        number += 1
+        origin = f"{name}:{number}"
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield IngestProblem(origin, f"line {number} is longer than the {max_bytes} byte limit")
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            yield IngestProblem(origin, f"line {number} is not valid JSON ({err})")
+            continue
+        try:
+            yield parse_record(obj, origin=origin, fields=fields, fallback_id=f"{id_stem}-{number}")
+        except IngestError as err:
+            yield IngestProblem(err.path, f"line {number}: {err.reason}")
+
+
+def read_json(data: bytes, *, name: str, id_stem: str, fields: RecordFields) -> Iterator[Release | IngestProblem]:
+    try:
+        loaded = json.loads(decode_text(data, name))
+    except json.JSONDecodeError as err:
+        yield IngestProblem(name, f"not valid JSON ({err})")
+        return
+    records = loaded if isinstance(loaded, list) else [loaded]
+    for number, obj in enumerate(records, 1):
+        try:
+            yield parse_record(obj, origin=f"{name}[{number}]", fields=fields, fallback_id=f"{id_stem}-{number}")
+        except IngestError as err:
+            yield IngestProblem(err.path, f"record {number}: {err.reason}")
+
+
+# ---------------------------------------------------------------- files, folders, zips
+
+DocumentParser = Callable[[bytes, str, str], Release]
+
+
+def _text_parser(parse: Callable[..., Release]) -> DocumentParser:
+    return lambda data, doc_id, origin: parse(decode_text(data, origin), doc_id=doc_id, origin=origin)
+
+
+DOCUMENT_PARSERS: dict[str, DocumentParser] = {
+    ".txt": _text_parser(parse_plain_text),
+    ".md": _text_parser(parse_markdown),
+    ".markdown": _text_parser(parse_markdown),
+    ".html": _text_parser(parse_html),
+    ".htm": _text_parser(parse_html),
+    ".pdf": lambda data, doc_id, origin: parse_pdf(data, doc_id=doc_id, origin=origin),
+}
+
+
+class InputReader:
+    """Walks the paths given to an ingest and yields a release or a problem for each input."""
+
+    def __init__(self, settings: Settings, fields: RecordFields | None = None) -> None:
+        self.max_bytes = settings.max_bytes
+        self.max_zip_ratio = settings.max_zip_ratio
+        self.fields = fields or RecordFields()
+
+    def read(self, paths: Iterable[Path]) -> Iterator[Release | IngestProblem]:
+        for path in paths:
+            if not path.exists():
+                yield IngestProblem(str(path), "no such file or directory")
+            elif path.is_dir():
+                for file in _files_under(path):
+                    yield from self._read_file(file)
+            else:
+                yield from self._read_file(path)
+
+    def count(self, paths: Iterable[Path]) -> int:
+        """A quick estimate of how many releases ``read`` will yield, for progress bars."""
+        total = 0
+        for path in paths:
+            for file in _files_under(path) if path.is_dir() else [path]:
+                if file.suffix.lower() == ".jsonl" and file.is_file():
+                    with file.open("rb") as stream:
+                        total += sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+                else:
+                    total += 1
+        return total
+
+    def _read_file(self, path: Path) -> Iterator[Release | IngestProblem]:
+        suffix = path.suffix.lower()
+        name = str(path)
+        try:
+            if suffix == ".jsonl":
+                with path.open("rb") as stream:
+                    yield from read_jsonl(
+                        stream, name=name, id_stem=path.stem, fields=self.fields, max_bytes=self.max_bytes
+                    )
+            elif suffix == ".zip":
+                yield from self._read_zip(path)
+            elif suffix in DOCUMENT_PARSERS or suffix == ".json":
+                size = path.stat().st_size
+                if size > self.max_bytes:
+                    yield IngestProblem(name, _too_large(size, self.max_bytes))
+                    return
+                yield from self._parse_bytes(path.read_bytes(), suffix, name, file_doc_id(path), path.stem)
+            else:
+                yield IngestProblem(name, _unsupported(suffix))
+        except OSError as err:
+            yield IngestProblem(name, f"cannot read file ({err.strerror or err})")
+
+    def _parse_bytes(
+        self, data: bytes, suffix: str, origin: str, doc_id: str, id_stem: str
+    ) -> Iterator[Release | IngestProblem]:
+        if suffix == ".json":
+            yield from read_json(data, name=origin, id_stem=id_stem, fields=self.fields)
+            return
+        try:
+            yield DOCUMENT_PARSERS[suffix](data, doc_id, origin)
+        except IngestError as err:
+            yield IngestProblem(err.path, err.reason)
+        except Exception as err:  # a parser bug on one odd file must not stop the run
+            log.warning("parser failed on %s", origin, exc_info=True)
+            yield IngestProblem(origin, f"could not parse ({type(err).__name__}: {err})")
+
+    def _read_zip(self, path: Path) -> Iterator[Release | IngestProblem]:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+            yield IngestProblem(str(path), f"not a readable zip file ({err})")
+            return
+        with archive:
+            for info in archive.infolist():
+                member = PurePosixPath(info.filename)
+                origin = f"{path}!{info.filename}"
+                suffix = member.suffix.lower()
+                if member.is_absolute() or ".." in member.parts:
+                    yield IngestProblem(origin, "unsafe path in zip (absolute or with '..'); skipped")
+                elif info.is_dir() or any(part.startswith((".", "__MACOSX")) for part in member.parts):
+                    continue
+                elif suffix not in DOCUMENT_PARSERS and suffix not in RECORD_SUFFIXES:
+                    yield IngestProblem(origin, _unsupported(suffix))
+                elif info.compress_size and info.file_size / info.compress_size > self.max_zip_ratio:
+                    yield IngestProblem(
+                        origin,
+                        f"compression ratio {info.file_size / info.compress_size:.0f}:1 is above "
+                        f"the {self.max_zip_ratio:.0f}:1 limit (zip bomb?)",
+                    )
+                elif suffix == ".jsonl":
+                    with archive.open(info) as stream:
+                        yield from read_jsonl(
+                            stream, name=origin, id_stem=member.stem, fields=self.fields, max_bytes=self.max_bytes
+                        )
+                elif info.file_size > self.max_bytes:
+                    yield IngestProblem(origin, _too_large(info.file_size, self.max_bytes))
+                else:
+                    try:
+                        with archive.open(info) as stream:
+                            data = stream.read(self.max_bytes + 1)
+                    except (zipfile.BadZipFile, OSError, RuntimeError) as err:
+                        yield IngestProblem(origin, f"cannot read zip member ({err})")
+                        continue
+                    if len(data) > self.max_bytes:  # the header lied about the size
+                        yield IngestProblem(origin, _too_large(len(data), self.max_bytes))
+                        continue
+                    yield from self._parse_bytes(
+                        data, suffix, origin, file_doc_id(path, info.filename), member.stem
+                    )
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB limit (setting max_file_mb)"
+
+
+def _unsupported(suffix: str) -> str:
+    return f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"

