@@ -29,12 +29,14 @@ BRIEFING = """Ministry of Defence of Freedonia
 
 Minister opens the northern logistics depot
 
-NORTHTOWN, March 14 -- Defence Minister Anna Berg opened the new northern logistics depot on Monday, which will store fuel, spare parts and rations for the three northern brigades.
+NORTHTOWN, March 14 -- Defence Minister Anna Berg opened the new northern logistics depot on Monday, which
+will store fuel, spare parts and rations for the three northern brigades.
 
-The depot cost 42 million euros and took two years to build. It employs 180 civilian staff, most of them hired from the surrounding district.
+The depot cost 42 million euros and took two years to build. It employs 180 civilian staff, most of them hired
+from the surrounding district.
 
-Berg said the depot shortens supply lines to the border garrisons from three days to one day and will be expanded in 2024.
-"""
+Berg said the depot shortens supply lines to the border garrisons from three days to one day and will be
+expanded in 2024."""
 
 
 def write_records(path: Path, records: list[dict[str, str | None]]) -> Path:
@@ -43,8 +45,14 @@ def write_records(path: Path, records: list[dict[str, str | None]]) -> Path:
 
 
 def record(doc_id: str, text: str, date: str | None = "2020-01-01", title: str | None = None) -> dict[str, str | None]:
-    return {"id": doc_id, "title": title or f"Release {doc_id}", "date": date, "source": "Test Ministry",
-            "url": f"https://example.org/{doc_id}", "text": text}
+    return {
+        "id": doc_id,
+        "title": title or f"Release {doc_id}",
+        "date": date,
+        "source": "Test Ministry",
+        "url": f"https://example.org/{doc_id}",
+        "text": text,
+    }
 
 
 def chroma_ids(archive: Archive) -> set[str]:
@@ -78,8 +86,11 @@ def test_chunks_quote_exact_spans_and_fit_the_model_window(sample_archive: Archi
 
 
 def test_wire_copy_is_linked_and_restatement_kept_apart(sample_archive: Archive) -> None:
-    ids = {r.origin.rsplit("/", 1)[-1]: r.doc_id for r in InputReader(Settings()).read([SAMPLE_ARCHIVE])
-           if isinstance(r, Release)}
+    ids = {
+        r.origin.rsplit("/", 1)[-1]: r.doc_id
+        for r in InputReader(Settings()).read([SAMPLE_ARCHIVE])
+        if isinstance(r, Release)
+    }
     original = ids["2021-08-13-zapad-interaction-2021-concludes.txt"]
     wire = ids["2021-08-13-zapad-interaction-2021-concludes-newswire-asia.txt"]
     group = {original, wire}
@@ -140,8 +151,13 @@ def test_changed_release_replaces_its_chunks(tmp_path: Path, archive: Archive) -
 
 
 def test_delete_removes_a_release_everywhere(tmp_path: Path, archive: Archive) -> None:
-    path = write_records(tmp_path / "r.jsonl", [record("keep", "The harbour reopened to shipping on Monday."),
-                                                record("drop", "The minister resigned after the audit report.")])
+    path = write_records(
+        tmp_path / "r.jsonl",
+        [
+            record("keep", "The harbour reopened to shipping on Monday."),
+            record("drop", "The minister resigned after the audit report."),
+        ],
+    )
     archive.ingest([path])
     removed = archive.delete("drop")
     assert removed == 1
@@ -155,9 +171,20 @@ def test_delete_removes_a_release_everywhere(tmp_path: Path, archive: Archive) -
 def test_near_duplicates_link_to_the_earliest_release(tmp_path: Path, archive: Archive) -> None:
     text = BRIEFING.split("\n\n", 3)[3]
     light_edit = text.replace("on Monday", "on Monday morning")
-    archive.ingest([write_records(tmp_path / "a.jsonl", [record("later-copy", light_edit, "2022-03-16"),
-                                                         record("unrelated", "A different story about fishing quotas "
-                                                                "agreed by the council for the coming season.")])])
+    archive.ingest(
+        [
+            write_records(
+                tmp_path / "a.jsonl",
+                [
+                    record("later-copy", light_edit, "2022-03-16"),
+                    record(
+                        "unrelated",
+                        "A different story about fishing quotas agreed by the council for the coming season.",
+                    ),
+                ],
+            )
+        ]
+    )
     report = archive.ingest([write_records(tmp_path / "b.jsonl", [record("original", text, "2022-03-14")])])
     # The older release arrived second, and takes over as the canonical one.
     assert [(d.doc_id, d.canonical_id, d.kind) for d in report.duplicates] == [("later-copy", "original", "near")]
@@ -170,10 +197,16 @@ def test_near_duplicates_link_to_the_earliest_release(tmp_path: Path, archive: A
 
 def test_exact_copy_is_reported(tmp_path: Path, archive: Archive) -> None:
     text = "The council approved the budget of 12 million for the new bridge on Tuesday evening."
-    report = archive.ingest([write_records(tmp_path / "c.jsonl", [record("first", text, "2021-05-01"),
-                                                                  record("second", text, "2021-05-02")])])
+    report = archive.ingest(
+        [
+            write_records(
+                tmp_path / "c.jsonl", [record("first", text, "2021-05-01"), record("second", text, "2021-05-02")]
+            )
+        ]
+    )
     assert [(d.doc_id, d.canonical_id, d.kind, d.similarity) for d in report.duplicates] == [
-        ("second", "first", "exact", 1.0)]
+        ("second", "first", "exact", 1.0)
+    ]
 
 
 def test_bad_files_do_not_stop_good_ones(tmp_path: Path, archive: Archive) -> None:
@@ -188,7 +221,9 @@ def test_bad_files_do_not_stop_good_ones(tmp_path: Path, archive: Archive) -> No
 
 
 def test_undated_releases_are_counted_never_given_today(tmp_path: Path, archive: Archive) -> None:
-    report = archive.ingest([write_records(tmp_path / "u.jsonl", [record("undated", "No date is known for it.", None)])])
+    report = archive.ingest(
+        [write_records(tmp_path / "u.jsonl", [record("undated", "No date is known for it.", None)])]
+    )
     assert report.undated == ("undated",)
     assert archive.release("undated").date is None
     assert archive.stats().undated == 1
@@ -196,8 +231,14 @@ def test_undated_releases_are_counted_never_given_today(tmp_path: Path, archive:
 
 
 def test_duplicate_ids_in_one_run_are_reported(tmp_path: Path, archive: Archive) -> None:
-    report = archive.ingest([write_records(tmp_path / "d.jsonl", [record("same", "First text of the day."),
-                                                                  record("same", "Second text, same id.")])])
+    report = archive.ingest(
+        [
+            write_records(
+                tmp_path / "d.jsonl",
+                [record("same", "First text of the day."), record("same", "Second text, same id.")],
+            )
+        ]
+    )
     assert report.added == ("same",)
     assert len(report.failed) == 1 and "already read" in report.failed[0].reason
 

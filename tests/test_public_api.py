@@ -4,16 +4,40 @@ import pressqa
 
 
 def test_exported_names_are_pinned() -> None:
-    assert sorted(pressqa.__all__) == sorted([
-        "Archive", "ArchiveLockedError", "ArchiveStats", "Chunk", "ConfigError", "DuplicateLink", "Hit",
-        "IngestError", "IngestProblem", "IngestProgress", "IngestReport", "PressQAError", "RecordFields",
-        "Release", "ReleaseNotFoundError", "Settings", "SettingsMismatchError", "StoreError", "__version__",
-    ])
+    assert sorted(pressqa.__all__) == sorted(
+        [
+            "Archive",
+            "ArchiveLockedError",
+            "ArchiveStats",
+            "Chunk",
+            "ConfigError",
+            "DuplicateLink",
+            "Hit",
+            "IngestError",
+            "IngestProblem",
+            "IngestProgress",
+            "IngestReport",
+            "PressQAError",
+            "RecordFields",
+            "Release",
+            "ReleaseNotFoundError",
+            "Settings",
+            "SettingsMismatchError",
+            "StoreError",
+            "__version__",
+        ]
+    )
     for name in pressqa.__all__:
         assert hasattr(pressqa, name), name
 
 
 def test_errors_form_one_tree() -> None:
-    for name in ["ConfigError", "SettingsMismatchError", "IngestError", "StoreError", "ArchiveLockedError",
-                 "ReleaseNotFoundError"]:
+    for name in [
+        "ConfigError",
+        "SettingsMismatchError",
+        "IngestError",
+        "StoreError",
+        "ArchiveLockedError",
+        "ReleaseNotFoundError",
+    ]:
         assert issubclass(getattr(pressqa, name), pressqa.PressQAError)

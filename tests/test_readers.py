@@ -95,17 +95,25 @@ def test_wire_style_text_release(tmp_path: Path) -> None:
 
 def test_text_with_header_fields(tmp_path: Path) -> None:
     path = tmp_path / "doj.txt"
-    path.write_text("Title: Two men sentenced for fraud\nSource: U.S. Department of Justice\n"
-                    "Date: March 6, 2012\nURL: https://justice.example/pr/1\n\nBoth men were sentenced today.")
+    path.write_text(
+        "Title: Two men sentenced for fraud\nSource: U.S. Department of Justice\n"
+        "Date: March 6, 2012\nURL: https://justice.example/pr/1\n\nBoth men were sentenced today."
+    )
     release = read_one(path)
     assert (release.title, release.source, release.date, release.url) == (
-        "Two men sentenced for fraud", "U.S. Department of Justice", dt.date(2012, 3, 6), "https://justice.example/pr/1")
+        "Two men sentenced for fraud",
+        "U.S. Department of Justice",
+        dt.date(2012, 3, 6),
+        "https://justice.example/pr/1",
+    )
     assert release.text == "Both men were sentenced today."
 
 
 def test_plain_text_uses_headline_and_dateline(tmp_path: Path) -> None:
     path = tmp_path / "plain.txt"
-    path.write_text("Coalition forces detain suspects\n\nKABUL, Afghanistan (Jan. 25, 2013) -- Two suspects were detained.")
+    path.write_text(
+        "Coalition forces detain suspects\n\nKABUL, Afghanistan (Jan. 25, 2013) -- Two suspects were detained."
+    )
     release = read_one(path)
     assert release.title == "Coalition forces detain suspects"
     assert release.date == dt.date(2013, 1, 25)
@@ -143,12 +151,20 @@ def test_html_main_text_and_metadata(tmp_path: Path) -> None:
 
 
 def test_pdf_text_layer_and_metadata(tmp_path: Path) -> None:
-    path = make_pdf(tmp_path / "r.pdf", [
-        "Ministry of Defence of Freedonia", "",
-        "09/25/2021 | Press release | Distributed by Public on 09/25/2021 10:00", "",
-        "Joint exercise ends at the northern range", "",
-        "The exercise ended on Saturday with more than 3,000 troops taking part.",
-    ], title="Joint exercise ends at the northern range", author="Ministry of Defence of Freedonia")
+    path = make_pdf(
+        tmp_path / "r.pdf",
+        [
+            "Ministry of Defence of Freedonia",
+            "",
+            "09/25/2021 | Press release | Distributed by Public on 09/25/2021 10:00",
+            "",
+            "Joint exercise ends at the northern range",
+            "",
+            "The exercise ended on Saturday with more than 3,000 troops taking part.",
+        ],
+        title="Joint exercise ends at the northern range",
+        author="Ministry of Defence of Freedonia",
+    )
     release = read_one(path)
     assert release.source == "Ministry of Defence of Freedonia"
     assert release.date == dt.date(2021, 9, 25)
@@ -159,15 +175,23 @@ def test_pdf_text_layer_and_metadata(tmp_path: Path) -> None:
 def test_jsonl_records_keep_their_ids(tmp_path: Path) -> None:
     path = tmp_path / "export.jsonl"
     records = [
-        {"id": "doj-1", "title": "First", "date": "2012-03-06", "source": "DOJ", "url": "https://j.example/1",
-         "text": "First release text."},
+        {
+            "id": "doj-1",
+            "title": "First",
+            "date": "2012-03-06",
+            "source": "DOJ",
+            "url": "https://j.example/1",
+            "text": "First release text.",
+        },
         {"id": "doj-2", "title": "Second", "date": None, "source": "DOJ", "url": None, "text": "Second text."},
     ]
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     releases, problems = read([path])
     assert not problems
     assert [(r.doc_id, r.title, r.date, r.url) for r in releases] == [
-        ("doj-1", "First", dt.date(2012, 3, 6), "https://j.example/1"), ("doj-2", "Second", None, None)]
+        ("doj-1", "First", dt.date(2012, 3, 6), "https://j.example/1"),
+        ("doj-2", "Second", None, None),
+    ]
     assert releases[0].origin == f"{path}:1"
 
 
@@ -177,7 +201,8 @@ def test_json_keys_can_be_mapped(tmp_path: Path) -> None:
     fields = RecordFields.parse(["id=guid", "title=headline", "date=published", "text=body"])
     items = list(InputReader(Settings(), fields).read([path]))
     assert [(r.doc_id, r.title, r.date, r.text) for r in items] == [  # type: ignore[union-attr]
-        ("a1", "Mapped", dt.date(2020, 1, 2), "Body.")]
+        ("a1", "Mapped", dt.date(2020, 1, 2), "Body.")
+    ]
 
 
 def test_bad_field_mapping_is_a_clear_error() -> None:
@@ -195,9 +220,14 @@ def test_folders_recurse_and_zips_are_read(tmp_path: Path) -> None:
         pack.writestr("records.jsonl", json.dumps({"id": "z-1", "title": "Z", "text": "Zipped record."}) + "\n")
     releases, problems = read([tmp_path / "in"])
     assert not problems
-    assert sorted(r.title for r in releases) == sorted([
-        "Defense spokesperson reviews a year of military cooperation", "Mayor announces new bike lanes",
-        "Ministry hosts talks on river trade", "Z"])
+    assert sorted(r.title for r in releases) == sorted(
+        [
+            "Defense spokesperson reviews a year of military cooperation",
+            "Mayor announces new bike lanes",
+            "Ministry hosts talks on river trade",
+            "Z",
+        ]
+    )
     zipped = next(r for r in releases if "river trade" in r.title)
     assert zipped.origin == f"{tmp_path / 'in' / 'pack.zip'}!inner/c.html"
 
@@ -211,19 +241,26 @@ def test_bad_inputs_are_reported_and_good_ones_still_read(tmp_path: Path) -> Non
     (tmp_path / "big.txt").write_text("word " * 300_000)
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n")
     (tmp_path / "records.jsonl").write_text(
-        json.dumps({"id": "ok-1", "title": "Fine", "text": "Fine text."}) + "\n"
+        json.dumps({"id": "ok-1", "title": "Fine", "text": "Fine text."})
+        + "\n"
         + '{"id": "broken", "title": \n'
-        + json.dumps({"id": "no-text", "title": "No text"}) + "\n"
-        + json.dumps({"id": "bad-type", "title": ["a", "list"], "text": "x"}) + "\n"
-        + json.dumps(["not", "an", "object"]) + "\n"
-        + json.dumps({"id": "ok-2", "title": "Also fine", "text": "More text."}) + "\n"
+        + json.dumps({"id": "no-text", "title": "No text"})
+        + "\n"
+        + json.dumps({"id": "bad-type", "title": ["a", "list"], "text": "x"})
+        + "\n"
+        + json.dumps(["not", "an", "object"])
+        + "\n"
+        + json.dumps({"id": "ok-2", "title": "Also fine", "text": "More text."})
+        + "\n"
     )
     make_pdf(tmp_path / "scanned.pdf", [])
     releases, problems = read([tmp_path, tmp_path / "missing.txt"], max_file_mb=1)
     assert sorted(r.doc_id for r in releases if r.doc_id.startswith("ok")) == ["ok-1", "ok-2"]
     assert any(r.origin.endswith("good.txt") for r in releases)
-    reasons = {Path(p.path.split(":")[0]).name + (":" + p.path.split(":")[1] if ":" in p.path else ""): p.reason
-               for p in problems}
+    reasons = {
+        Path(p.path.split(":")[0]).name + (":" + p.path.split(":")[1] if ":" in p.path else ""): p.reason
+        for p in problems
+    }
     assert "corrupt or unreadable PDF" in reasons["corrupt.pdf"]
     assert "binary data" in reasons["binary.txt"]
     assert reasons["empty.txt"] == "empty file"
@@ -241,8 +278,12 @@ def test_bad_inputs_are_reported_and_good_ones_still_read(tmp_path: Path) -> Non
 
 def test_oversized_jsonl_line_is_skipped_without_losing_the_next(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
-    path.write_text(json.dumps({"id": "huge", "title": "Huge", "text": "x " * 600_000}) + "\n"
-                    + json.dumps({"id": "after", "title": "After", "text": "Still read."}) + "\n")
+    path.write_text(
+        json.dumps({"id": "huge", "title": "Huge", "text": "x " * 600_000})
+        + "\n"
+        + json.dumps({"id": "after", "title": "After", "text": "Still read."})
+        + "\n"
+    )
     releases, problems = read([path], max_file_mb=1)
     assert [r.doc_id for r in releases] == ["after"]
     assert [p.reason for p in problems] == ["line 1 is longer than the 1048576 byte limit"]

@@ -59,7 +59,9 @@ class Archive:
         Bad inputs are listed in ``report.failed`` with the reason; they never stop the run.
         """
         if self._chunker is None:
-            self._chunker = Chunker(self.settings.model_path() / "tokenizer.json", self.settings.chunk_size, self.settings.chunk_overlap)
+            self._chunker = Chunker(
+                self.settings.model_path() / "tokenizer.json", self.settings.chunk_size, self.settings.chunk_overlap
+            )
         with WriteLock(self.path):
             run = IngestRun(self.store, self.embedder, self._chunker, self.settings)
             return run.run([Path(p) for p in paths], fields, progress)

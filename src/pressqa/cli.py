@@ -29,7 +29,7 @@ def _json_default(value: Any) -> Any:
 
 
 def print_json(value: Any) -> None:
-    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
     print(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False))
 
 
@@ -87,8 +87,10 @@ def format_report(report: IngestReport, archive: Path) -> str:
         f"{report.seconds:.1f} s, {chunks_per_s:.1f} chunks/s)"
     ]
     if report.undated:
-        lines.append(f"{len(report.undated)} release(s) have no publication date: {', '.join(report.undated[:5])}"
-                     + (" ..." if len(report.undated) > 5 else ""))
+        lines.append(
+            f"{len(report.undated)} release(s) have no publication date: {', '.join(report.undated[:5])}"
+            + (" ..." if len(report.undated) > 5 else "")
+        )
     for link in report.duplicates:
         lines.append(f"duplicate ({link.kind}, {link.similarity:.2f}): {link.doc_id} -> copy of {link.canonical_id}")
     for problem in report.failed:
@@ -150,38 +152,65 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], summary: str, example: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], summary: str, example: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
-            name, help=summary, description=summary, epilog=f"example:\n  {example}",
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        sub.add_argument("--archive", type=Path, default=None,
-                         help="archive directory (default: $PRESSQA_ARCHIVE or ./pressqa-archive)")
+        sub.add_argument(
+            "--archive",
+            type=Path,
+            default=None,
+            help="archive directory (default: $PRESSQA_ARCHIVE or ./pressqa-archive)",
+        )
         sub.set_defaults(handler=handler)
         return sub
 
     ingest = command(
-        "ingest", cmd_ingest,
+        "ingest",
+        cmd_ingest,
         "Ingest releases (.txt .md .html .pdf .json .jsonl, folders, .zip) into an archive.",
         "pressqa ingest ingest/sample-archive exports/doj.jsonl --archive my-archive",
     )
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH_OR_FILE")
-    ingest.add_argument("--field", action="append", default=[], metavar="FIELD=KEY",
-                        help="JSON(L) key holding a release field, e.g. --field text=body --field title=headline")
+    ingest.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="FIELD=KEY",
+        help="JSON(L) key holding a release field, e.g. --field text=body --field title=headline",
+    )
     ingest.add_argument("--device", help="torch device for embedding (cpu, cuda); default $PRESSQA_DEVICE or cpu")
     ingest.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
-    stats = command("stats", cmd_stats, "Show releases, chunks, issuers, date range and size of an archive.",
-                    "pressqa stats --archive my-archive --json")
+    stats = command(
+        "stats",
+        cmd_stats,
+        "Show releases, chunks, issuers, date range and size of an archive.",
+        "pressqa stats --archive my-archive --json",
+    )
     stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
 
-    delete = command("delete", cmd_delete, "Delete releases (all their chunks) from an archive.",
-                     "pressqa delete doj-release-00001 --archive my-archive")
+    delete = command(
+        "delete",
+        cmd_delete,
+        "Delete releases (all their chunks) from an archive.",
+        "pressqa delete doj-release-00001 --archive my-archive",
+    )
     delete.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
 
-    search = command("search", cmd_search, "Show the passages that best match a question, with their sources.",
-                     'pressqa search "Which exercises did Russia join in China in 2021?"')
+    search = command(
+        "search",
+        cmd_search,
+        "Show the passages that best match a question, with their sources.",
+        'pressqa search "Which exercises did Russia join in China in 2021?"',
+    )
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5, help="number of releases to show (default 5)")
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
@@ -190,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.handler(args))
     except PressQAError as err:

@@ -27,7 +27,7 @@ def _load_model(path: str, device: str) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # the library stays quiet; the CLI shows progress
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # the library stays quiet; the CLI shows progress
     log.info("loading embedding model from %s on %s", path, device)
     return SentenceTransformer(path, device=device, local_files_only=True)
 

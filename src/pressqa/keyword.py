@@ -28,8 +28,10 @@ _STEMMER = Stemmer.Stemmer("english")
 
 
 def _tokenize(texts: Sequence[str]) -> list[list[str]]:
-    tokenized = bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
-    return tokenized  # type: ignore[return-value]
+    tokenized: list[list[str]] = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
+    )
+    return tokenized
 
 
 class KeywordIndex:

@@ -45,8 +45,7 @@ class Settings(BaseSettings):
     )
     max_file_mb: float = Field(
         25.0,
-        description="Largest single-release file or JSONL line accepted, in MB; larger ones are "
-        "reported and skipped.",
+        description="Largest single-release file or JSONL line accepted, in MB; larger ones are reported and skipped.",
     )
     max_zip_ratio: float = Field(
         100.0, description="Largest compression ratio of a zip member (guards against zip bombs)."

@@ -31,7 +31,7 @@ from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreErr
 from pressqa.fsutil import atomic_write_text
 from pressqa.keyword import KeywordIndex
 from pressqa.settings import Settings
-from pressqa.types import ArchiveStats, Chunk, DuplicateLink, Release, embedding_text
+from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, embedding_text
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS releases (
 CREATE INDEX IF NOT EXISTS releases_canonical ON releases(canonical_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+#: (doc_id, matched doc_id, kind, similarity): a release found to copy one already seen.
+DuplicateMatch = tuple[str, str, DuplicateKind, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +113,14 @@ class Registry:
         if row is None:
             raise ReleaseNotFoundError(f"no release with id {doc_id!r} in the archive")
         return Release(
-            doc_id=row[0], title=row[1], text="", source=row[2],
-            date=dt.date.fromisoformat(row[3]) if row[3] else None, url=row[4], language=row[5], origin=row[6],
+            doc_id=row[0],
+            title=row[1],
+            text="",
+            source=row[2],
+            date=dt.date.fromisoformat(row[3]) if row[3] else None,
+            url=row[4],
+            language=row[5],
+            origin=row[6],
         )
 
     def duplicate_of(self, doc_id: str) -> str | None:
@@ -118,11 +128,14 @@ class Registry:
         return row[0] if row else None
 
     def copies_of(self, doc_id: str) -> list[str]:
-        return [row[0] for row in self._db.execute(
-            "SELECT doc_id FROM releases WHERE canonical_id=? ORDER BY date, doc_id", (doc_id,)
-        )]
+        return [
+            row[0]
+            for row in self._db.execute(
+                "SELECT doc_id FROM releases WHERE canonical_id=? ORDER BY date, doc_id", (doc_id,)
+            )
+        ]
 
-    def write(self, stored: Sequence[StoredRelease], links: Sequence[tuple[str, str, str, float]]) -> list[DuplicateLink]:
+    def write(self, stored: Sequence[StoredRelease], links: Sequence[DuplicateMatch]) -> list[DuplicateLink]:
         """Commit a batch of releases and their duplicate matches in one transaction.
 
         ``links`` holds (doc_id, matched_id, kind, similarity); each joins the matched
@@ -138,16 +151,26 @@ class Registry:
                     "date=excluded.date, url=excluded.url, language=excluded.language, origin=excluded.origin, "
                     "content_hash=excluded.content_hash, text_hash=excluded.text_hash, minhash=excluded.minhash, "
                     "n_chunks=excluded.n_chunks, canonical_id=NULL, duplicate_kind=NULL, similarity=NULL",
-                    (release.doc_id, release.title, release.source, release.date and release.date.isoformat(),
-                     release.url, release.language, release.origin, item.content_hash, item.text_hash,
-                     item.minhash, len(item.chunks)),
+                    (
+                        release.doc_id,
+                        release.title,
+                        release.source,
+                        release.date and release.date.isoformat(),
+                        release.url,
+                        release.language,
+                        release.origin,
+                        item.content_hash,
+                        item.text_hash,
+                        item.minhash,
+                        len(item.chunks),
+                    ),
                 )
             for doc_id, matched, kind, similarity in links:
                 made.extend(self._join_group(doc_id, matched, kind, similarity))
             self._bump()
         return made
 
-    def _join_group(self, doc_id: str, matched: str, kind: str, similarity: float) -> list[DuplicateLink]:
+    def _join_group(self, doc_id: str, matched: str, kind: DuplicateKind, similarity: float) -> list[DuplicateLink]:
         canonical = self.duplicate_of(matched) or matched
         dates = dict(self._db.execute("SELECT doc_id, date FROM releases WHERE doc_id IN (?, ?)", (doc_id, canonical)))
         new_date, canonical_date = dates.get(doc_id), dates.get(canonical)
@@ -159,14 +182,14 @@ class Registry:
                 "UPDATE releases SET canonical_id=?, duplicate_kind=?, similarity=? WHERE doc_id=?",
                 (doc_id, kind, similarity, canonical),
             )
-            return [DuplicateLink(canonical, doc_id, kind, similarity)] + [  # type: ignore[arg-type]
-                DuplicateLink(member, doc_id, kind, similarity) for member in members  # type: ignore[arg-type]
+            return [DuplicateLink(canonical, doc_id, kind, similarity)] + [
+                DuplicateLink(member, doc_id, kind, similarity) for member in members
             ]
         self._db.execute(
             "UPDATE releases SET canonical_id=?, duplicate_kind=?, similarity=? WHERE doc_id=?",
             (canonical, kind, similarity, doc_id),
         )
-        return [DuplicateLink(doc_id, canonical, kind, similarity)]  # type: ignore[arg-type]
+        return [DuplicateLink(doc_id, canonical, kind, similarity)]
 
     def delete(self, doc_id: str) -> None:
         """Remove a release; if it was a group's canonical release, the oldest copy takes over."""
@@ -187,14 +210,19 @@ class Registry:
             "SELECT COUNT(*), COALESCE(SUM(n_chunks), 0), MIN(date), MAX(date), "
             "SUM(date IS NULL), SUM(canonical_id IS NOT NULL) FROM releases"
         ).fetchone()
-        issuers = dict(self._db.execute(
-            "SELECT COALESCE(source, '(unknown)'), COUNT(*) FROM releases GROUP BY 1 ORDER BY 2 DESC, 1"
-        ))
+        issuers = dict(
+            self._db.execute(
+                "SELECT COALESCE(source, '(unknown)'), COUNT(*) FROM releases GROUP BY 1 ORDER BY 2 DESC, 1"
+            )
+        )
         return {
-            "releases": count, "chunks": chunks, "issuers": issuers,
+            "releases": count,
+            "chunks": chunks,
+            "issuers": issuers,
             "first_date": dt.date.fromisoformat(first) if first else None,
             "last_date": dt.date.fromisoformat(last) if last else None,
-            "undated": undated or 0, "duplicates": duplicates or 0,
+            "undated": undated or 0,
+            "duplicates": duplicates or 0,
         }
 
     @contextlib.contextmanager
@@ -236,11 +264,15 @@ class Store:
 
     def _check_manifest(self, recorded: dict[str, Any]) -> None:
         if recorded.get("format") != FORMAT_VERSION:
-            raise StoreError(f"archive {self.root} has format {recorded.get('format')}, this pressqa reads {FORMAT_VERSION}")
+            raise StoreError(
+                f"archive {self.root} has format {recorded.get('format')}, this pressqa reads {FORMAT_VERSION}"
+            )
         wanted = self.settings.archive_defining()
         differing = {name: (recorded.get(name), value) for name, value in wanted.items() if recorded.get(name) != value}
         if differing:
-            detail = "; ".join(f"{name}: archive has {old!r}, settings ask for {new!r}" for name, (old, new) in differing.items())
+            detail = "; ".join(
+                f"{name}: archive has {old!r}, settings ask for {new!r}" for name, (old, new) in differing.items()
+            )
             raise SettingsMismatchError(
                 f"archive {self.root} was built with other settings ({detail}). Open it with the archive's "
                 "settings, or ingest into a new archive to use the new ones."
@@ -249,7 +281,9 @@ class Store:
     def close(self) -> None:
         self.registry.close()
 
-    def write(self, batch: Sequence[StoredRelease], vectors: np.ndarray, links: Sequence[tuple[str, str, str, float]]) -> tuple[int, list[DuplicateLink]]:
+    def write(
+        self, batch: Sequence[StoredRelease], vectors: np.ndarray, links: Sequence[DuplicateMatch]
+    ) -> tuple[int, list[DuplicateLink]]:
         """Store a batch: chunks into Chroma, stale chunks out, then the registry rows.
 
         Returns the number of stale chunks removed and the duplicate links made.
@@ -277,7 +311,8 @@ class Store:
         return len(stale), made
 
     def _stale_chunk_ids(self, doc_ids: list[str], keep: set[str]) -> list[str]:
-        found = self.chunks.get(where={"doc_id": {"$in": doc_ids}}, include=[])["ids"]
+        where: Any = {"doc_id": {"$in": doc_ids}}  # chromadb's Where type does not admit list[str]
+        found = self.chunks.get(where=where, include=[])["ids"]
         return [chunk_id for chunk_id in found if chunk_id not in keep]
 
     def delete(self, doc_id: str) -> int:
@@ -306,7 +341,7 @@ class Store:
             got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
             if not got["ids"]:
                 return
-            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)  # type: ignore[misc]
+            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
             offset += len(got["ids"])
 
     def stats(self) -> ArchiveStats:
@@ -318,10 +353,19 @@ class Store:
 def chunk_metadata(release: Release, chunk: Chunk) -> dict[str, str | int]:
     """Chroma metadata of a chunk; absent values are left out (Chroma stores no None)."""
     metadata: dict[str, str | int] = {
-        "doc_id": release.doc_id, "chunk": chunk.index, "start": chunk.start, "end": chunk.end, "title": release.title,
+        "doc_id": release.doc_id,
+        "chunk": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": release.title,
     }
-    optional = {"source": release.source, "date": release.date and release.date.isoformat(),
-                "date_int": release.date_int, "url": release.url, "language": release.language}
+    optional = {
+        "source": release.source,
+        "date": release.date and release.date.isoformat(),
+        "date_int": release.date_int,
+        "url": release.url,
+        "language": release.language,
+    }
     metadata.update({key: value for key, value in optional.items() if value})
     return metadata
 
@@ -329,7 +373,10 @@ def chunk_metadata(release: Release, chunk: Chunk) -> dict[str, str | int]:
 def keyword_text(document: str, metadata: dict[str, Any]) -> str:
     """The text the keyword index holds for a stored chunk: the same one that was embedded."""
     release = Release(
-        doc_id=str(metadata["doc_id"]), title=str(metadata.get("title", "")), text="",
-        source=metadata.get("source"), date=dt.date.fromisoformat(metadata["date"]) if metadata.get("date") else None,
+        doc_id=str(metadata["doc_id"]),
+        title=str(metadata.get("title", "")),
+        text="",
+        source=metadata.get("source"),
+        date=dt.date.fromisoformat(metadata["date"]) if metadata.get("date") else None,
     )
     return embedding_text(release, document)

@@ -63,13 +63,16 @@ class IngestProblem:
     reason: str
 
 
+DuplicateKind = Literal["exact", "near"]
+
+
 @dataclass(frozen=True, slots=True)
 class DuplicateLink:
     """A release found to be a copy of an earlier one (its canonical release)."""
 
     doc_id: str
     canonical_id: str
-    kind: Literal["exact", "near"]
+    kind: DuplicateKind
     similarity: float
 
 

@@ -10,6 +10,7 @@ from tokenizers import Tokenizer
 from pressqa.errors import IngestError
 from pressqa.types import Chunk, Release
 
+
 class Chunker:
     """Sentence-aware, paragraph-respecting chunks (llama-index ``SentenceSplitter``) measured
     in the embedding model's own tokens, each knowing its character span in the release."""

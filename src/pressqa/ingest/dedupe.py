@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from pressqa.types import DuplicateKind
 
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+")
@@ -39,7 +39,7 @@ class Deduper:
             num_perm=self.permutations, permutations=self._template.permutations, scheme=self._template.scheme
         )
         minhash.update_batch([shingle.encode() for shingle in shingles])
-        return minhash.hashvalues.astype(np.uint32).tobytes()
+        return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
 
     def add(self, doc_id: str, text_hash: str, signature: bytes) -> None:
         self._by_text_hash.setdefault(text_hash, doc_id)
@@ -60,13 +60,13 @@ class Deduper:
         if text_hash is not None and self._by_text_hash.get(text_hash) == doc_id:
             del self._by_text_hash[text_hash]
 
-    def match(self, doc_id: str, text_hash: str, signature: bytes) -> tuple[str, Literal["exact", "near"], float] | None:
+    def match(self, doc_id: str, text_hash: str, signature: bytes) -> tuple[str, DuplicateKind, float] | None:
         """The release this one copies, as (doc_id, kind, similarity), or None."""
         exact = self._by_text_hash.get(text_hash)
         if exact is not None and exact != doc_id:
             return exact, "exact", 1.0
         minhash = self._lean(signature)
-        best: tuple[str, Literal["exact", "near"], float] | None = None
+        best: tuple[str, DuplicateKind, float] | None = None
         for candidate in self._lsh.query(minhash):
             if candidate == doc_id:
                 continue
@@ -77,4 +77,3 @@ class Deduper:
 
     def _lean(self, signature: bytes) -> LeanMinHash:
         return LeanMinHash(seed=1, hashvalues=np.frombuffer(signature, dtype=np.uint32), scheme=self._template.scheme)
-

@@ -16,7 +16,7 @@ from pressqa.ingest.metadata import content_hash, detect_language, text_hash
 from pressqa.ingest.readers import InputReader, RecordFields
 from pressqa.settings import Settings
 from pressqa.store import Store, StoredRelease
-from pressqa.types import DuplicateLink, IngestProblem, IngestProgress, IngestReport, embedding_text
+from pressqa.types import DuplicateLink, IngestProblem, IngestProgress, IngestReport, Release, embedding_text
 
 log = logging.getLogger(__name__)
 
@@ -41,52 +41,26 @@ class IngestRun:
         self.duplicates: list[DuplicateLink] = []
         self.chunks_added = 0
         self.chunks_removed = 0
+        self._seen: dict[str, str] = {}  # doc_id -> origin, for ids repeated within one run
         self._pending: list[StoredRelease] = []
         self._pending_chunks = 0
 
-    def run(self, paths: Iterable[Path], fields: RecordFields | None, progress: ProgressCallback | None) -> IngestReport:
+    def run(
+        self, paths: Iterable[Path], fields: RecordFields | None, progress: ProgressCallback | None
+    ) -> IngestReport:
         started = time.perf_counter()
         paths = list(paths)
         reader = InputReader(self.settings, fields)
         total = reader.count(paths) if progress else None
-        seen: dict[str, str] = {}
-        for number, item in enumerate(reader.read(paths), 1):
-            if isinstance(item, IngestProblem):
-                self.failed.append(item)
-            elif item.doc_id in seen:
-                self.failed.append(IngestProblem(
-                    item.origin, f"id {item.doc_id!r} was already read from {seen[item.doc_id]} in this run; skipped"
-                ))
-            else:
-                seen[item.doc_id] = item.origin
-                digest = content_hash(item)
-                previous = self.store.registry.content_hash(item.doc_id)
-                if previous == digest:
-                    self.unchanged += 1
-                else:
-                    try:
-                        chunks = tuple(self.chunker.chunk(item))
-                    except IngestError as err:
-                        self.failed.append(IngestProblem(err.path, err.reason))
-                        continue
-                    item = dataclasses.replace(item, language=detect_language(item.text))
-                    (self.updated if previous else self.added).append(item.doc_id)
-                    if item.date is None:
-                        self.undated.append(item.doc_id)
-                    signature = self.deduper.signature(item.text)
-                    self._pending.append(StoredRelease(item, chunks, digest, text_hash(item.text), signature))
-                    self._pending_chunks += len(chunks)
-                    if self._pending_chunks >= self.settings.ingest_batch_chunks:
-                        self._flush()
-                        if progress:
-                            progress(IngestProgress(number, total, self.chunks_added))
-                        continue
-            if progress and number % 200 == 0:
-                progress(IngestProgress(number, total, self.chunks_added))
+        read = 0
+        for read, item in enumerate(reader.read(paths), 1):
+            wrote_batch = self._take(item)
+            if progress and (wrote_batch or read % 200 == 0):
+                progress(IngestProgress(read, total, self.chunks_added))
         self._flush()
         self.store.sync_keyword_index()
         if progress:
-            progress(IngestProgress(len(seen) + len(self.failed), total, self.chunks_added))
+            progress(IngestProgress(read, total, self.chunks_added))
         return IngestReport(
             added=tuple(self.added),
             updated=tuple(self.updated),
@@ -99,11 +73,45 @@ class IngestRun:
             seconds=time.perf_counter() - started,
         )
 
+    def _take(self, item: Release | IngestProblem) -> bool:
+        """Account for one read result; returns True if it completed a batch, which was written."""
+        if isinstance(item, IngestProblem):
+            self.failed.append(item)
+            return False
+        if item.doc_id in self._seen:
+            reason = f"id {item.doc_id!r} was already read from {self._seen[item.doc_id]} in this run; skipped"
+            self.failed.append(IngestProblem(item.origin, reason))
+            return False
+        self._seen[item.doc_id] = item.origin
+        digest = content_hash(item)
+        previous = self.store.registry.content_hash(item.doc_id)
+        if previous == digest:
+            self.unchanged += 1
+            return False
+        try:
+            chunks = tuple(self.chunker.chunk(item))
+        except IngestError as err:  # the stored version, if any, stays as it was
+            self.failed.append(IngestProblem(err.path, err.reason))
+            return False
+        item = dataclasses.replace(item, language=detect_language(item.text))
+        (self.updated if previous else self.added).append(item.doc_id)
+        if item.date is None:
+            self.undated.append(item.doc_id)
+        signature = self.deduper.signature(item.text)
+        self._pending.append(StoredRelease(item, chunks, digest, text_hash(item.text), signature))
+        self._pending_chunks += len(chunks)
+        if self._pending_chunks < self.settings.ingest_batch_chunks:
+            return False
+        self._flush()
+        return True
+
     def _flush(self) -> None:
         if not self._pending:
             return
         batch, self._pending, self._pending_chunks = self._pending, [], 0
-        vectors = self.embedder.embed([embedding_text(item.release, chunk.text) for item in batch for chunk in item.chunks])
+        vectors = self.embedder.embed(
+            [embedding_text(item.release, chunk.text) for item in batch for chunk in item.chunks]
+        )
         if not self._deduper_loaded:
             self.deduper.add_many(self.store.registry.fingerprints())
             self._deduper_loaded = True

@@ -134,14 +134,14 @@ def parse_plain_text(text: str, *, doc_id: str, origin: str, **known: Any) -> Re
             url=known.get("url"),
         )
     header: dict[str, str] = {}
-    for at, line in enumerate(lines):
+    for line in lines:
         field = _HEADER_FIELD.match(line.strip())
         if not field:
             break
         name = field.group(1).lower()
         header[_HEADER_NAMES.get(name, name)] = field.group(2).strip()
-    if header and "title" in header:
-        body = "\n".join(lines[at:])
+    if "title" in header:
+        body = "\n".join(lines[len(header) :])
         return make_release(doc_id=doc_id, origin=origin, text=body, **{**known, **header})
     first = lines[nonblank[0]].strip() if nonblank else ""
     is_headline = len(nonblank) > 1 and len(first) <= 200 and not first.endswith((".", ",", ";"))
@@ -223,7 +223,7 @@ def parse_pdf(data: bytes, *, doc_id: str, origin: str) -> Release:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
+        info: Mapping[str, Any] = reader.metadata or {}
     except (PyPdfError, ValueError, KeyError, TypeError) as err:
         raise IngestError(origin, f"corrupt or unreadable PDF ({err})") from None
     text = "\n\n".join(page.strip() for page in pages if page.strip())
@@ -255,9 +255,7 @@ def parse_record(obj: Any, *, origin: str, fields: RecordFields, fallback_id: st
         if field == "id" and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if value is not None and not isinstance(value, str):
-            raise IngestError(
-                origin, f"key '{fields.key(field)}' must be a string, got {type(value).__name__}"
-            )
+            raise IngestError(origin, f"key '{fields.key(field)}' must be a string, got {type(value).__name__}")
         values[field] = value
     if not (values["text"] or "").strip():
         raise IngestError(origin, f"record has no text (key '{fields.key('text')}')")
@@ -440,9 +438,7 @@ class InputReader:
                     if len(data) > self.max_bytes:  # the header lied about the size
                         yield IngestProblem(origin, _too_large(len(data), self.max_bytes))
                         continue
-                    yield from self._parse_bytes(
-                        data, suffix, origin, file_doc_id(path, info.filename), member.stem
-                    )
+                    yield from self._parse_bytes(data, suffix, origin, file_doc_id(path, info.filename), member.stem)
 
 
 def _files_under(folder: Path) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from pressqa.embedding import Embedder
@@ -34,7 +35,9 @@ def hybrid_search(store: Store, embedder: Embedder, query: str, k: int = 5) -> l
     keyword = [chunk_id for chunk_id, _ in store.keyword.search(query, depth)]
     fused = reciprocal_rank_fusion(dense, keyword)
     records = store.chunks.get(ids=[chunk_id for chunk_id, _ in fused], include=["documents", "metadatas"])
-    by_id = dict(zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True))
+    by_id = dict(
+        zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True)
+    )
     hits: list[Hit] = []
     groups_seen: set[str] = set()
     for chunk_id, score in fused:
@@ -53,7 +56,7 @@ def hybrid_search(store: Store, embedder: Embedder, query: str, k: int = 5) -> l
     return hits
 
 
-def _hit(chunk_id: str, document: str, metadata: dict[str, Any], score: float, copies: tuple[str, ...]) -> Hit:
+def _hit(chunk_id: str, document: str, metadata: Mapping[str, Any], score: float, copies: tuple[str, ...]) -> Hit:
     return Hit(
         doc_id=str(metadata["doc_id"]),
         chunk_id=chunk_id,

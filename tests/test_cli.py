@@ -1,0 +1,76 @@
+"""The pressqa command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE_ARCHIVE
+from pressqa.cli import EXIT_ERROR, EXIT_SOME_INPUTS_FAILED, build_parser, main
+
+COMMANDS = ["ingest", "stats", "delete", "search"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_help_has_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "example:" in help_text and f"pressqa {command}" in help_text
+
+
+def test_parser_lists_every_command() -> None:
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(COMMANDS)  # type: ignore[union-attr]
+
+
+def test_console_script_is_installed() -> None:
+    executable = Path(sys.executable).parent / "pressqa"
+    result = subprocess.run([str(executable), "--help"], capture_output=True, text=True, check=True)
+    assert "ingest" in result.stdout and "example:" in result.stdout
+
+
+def test_ingest_stats_search_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in"
+    shutil.copytree(SAMPLE_ARCHIVE / "doj", source)
+    (source / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    archive = str(tmp_path / "archive")
+
+    assert main(["ingest", str(source), "--archive", archive, "--json"]) == EXIT_SOME_INPUTS_FAILED
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["added"]) == 7
+    assert report["failed"] == [{"path": str(source / "broken.pdf"), "reason": report["failed"][0]["reason"]}]
+    assert "corrupt" in report["failed"][0]["reason"]
+
+    (source / "broken.pdf").unlink()
+    assert main(["ingest", str(source), "--archive", archive, "-q"]) == 0
+    assert "0 added, 0 updated, 7 unchanged, 0 failed" in capsys.readouterr().out
+
+    assert main(["stats", "--archive", archive, "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["releases"] == 7
+    assert stats["issuers"] == {"U.S. Department of Justice, Office of Public Affairs": 7}
+    assert stats["first_date"] == "2019-01-28" and stats["last_date"] == "2022-11-18"
+
+    assert (
+        main(["search", "How long was Elizabeth Holmes sentenced to?", "--archive", archive, "--json", "-k", "2"]) == 0
+    )
+    hits = json.loads(capsys.readouterr().out)
+    assert "Holmes" in hits[0]["title"] and hits[0]["date"] == "2022-11-18"
+    doc_id = hits[0]["doc_id"]
+
+    assert main(["delete", doc_id, "--archive", archive]) == 0
+    assert f"deleted {doc_id}" in capsys.readouterr().out
+    assert main(["delete", doc_id, "--archive", archive]) == EXIT_ERROR
+    assert "no release with id" in capsys.readouterr().err
+
+
+def test_stats_of_a_missing_archive_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "--archive", str(tmp_path / "none")]) == EXIT_ERROR
+    error = capsys.readouterr().err
+    assert error.startswith("pressqa: error: no pressqa archive") and "Traceback" not in error
