@@ -264,3 +264,18 @@ def test_second_writer_is_refused_clearly(archive: Archive, tmp_path: Path) -> N
     with WriteLock(archive.path), pytest.raises(ArchiveLockedError, match="another process"):
         archive.ingest([write_records(tmp_path / "r.jsonl", [record("one", "Some text here.")])])
     assert archive.stats().releases == 0
+
+
+def test_progress_is_reported_and_the_library_prints_nothing(
+    tmp_path: Path, settings: Settings, capfd: pytest.CaptureFixture[str]
+) -> None:
+    source = write_records(
+        tmp_path / "p.jsonl", [record(f"r{n}", f"Release number {n} about topic {n}.") for n in range(5)]
+    )
+    events = []
+    with Archive.open(settings=settings.model_copy(update={"ingest_batch_chunks": 2})) as archive:
+        archive.ingest([source], progress=events.append)
+    assert len(events) >= 3  # one per written batch, and a last one
+    assert [e.chunks_written for e in events] == sorted(e.chunks_written for e in events)
+    assert (events[-1].releases_seen, events[-1].releases_total, events[-1].chunks_written) == (5, 5, 5)
+    assert capfd.readouterr() == ("", "")

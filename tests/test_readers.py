@@ -308,3 +308,12 @@ def test_corrupt_zip_is_reported(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 not really a zip")
     releases, problems = read([path])
     assert not releases and "not a readable zip" in problems[0].reason
+
+
+def test_count_estimates_releases_for_progress(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "text": "x"}\n{"id": "2", "text": "y"}')  # no final newline
+    (tmp_path / "b.txt").write_text(WIRE_TXT)
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as pack:
+        pack.writestr("one.txt", WIRE_TXT)
+        pack.writestr("two.md", MARKDOWN)
+    assert InputReader(Settings()).count([tmp_path]) == 5

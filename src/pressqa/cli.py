@@ -53,7 +53,8 @@ class _ProgressBar:
         self._bar = tqdm(unit="release", dynamic_ncols=True, file=sys.stderr)
 
     def __call__(self, event: IngestProgress) -> None:
-        self._bar.total = event.releases_total
+        # The total is an estimate (a zip member may hold many records); never show over 100%.
+        self._bar.total = max(event.releases_total or 0, event.releases_seen) or None
         self._bar.update(event.releases_seen - self._bar.n)
         elapsed = self._bar.format_dict["elapsed"] or 1e-9
         self._bar.set_postfix_str(f"{event.chunks_written} chunks, {event.chunks_written / elapsed:.1f} chunks/s")

@@ -355,10 +355,16 @@ class InputReader:
         total = 0
         for path in paths:
             for file in _files_under(path) if path.is_dir() else [path]:
-                if file.suffix.lower() == ".jsonl" and file.is_file():
-                    with file.open("rb") as stream:
-                        total += sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
-                else:
+                suffix = file.suffix.lower()
+                try:
+                    if suffix == ".jsonl":
+                        total += _count_lines(file)
+                    elif suffix == ".zip":
+                        with zipfile.ZipFile(file) as pack:
+                            total += sum(not info.is_dir() for info in pack.infolist())
+                    else:
+                        total += 1
+                except (OSError, zipfile.BadZipFile):
                     total += 1
         return total
 
@@ -447,6 +453,15 @@ def _files_under(folder: Path) -> list[Path]:
         for path in folder.rglob("*")
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )
+
+
+def _count_lines(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def _too_large(size: int, limit: int) -> str:
