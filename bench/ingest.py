@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from pressqa import Archive, Settings
 from pressqa.embedding import Embedder
-from pressqa.store import keyword_text
+from pressqa.store import release_of
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "eval" / "dev-archive.jsonl"
@@ -76,7 +76,10 @@ def main() -> int:
         with Archive.open(settings=settings) as archive:
             first = archive.ingest([source])
             again = archive.ingest([source])
-            texts = [keyword_text(document, metadata) for _, document, metadata in archive.store.iter_chunks()]
+            texts = [
+                archive.chunker.embedding_text(release_of(metadata), document)
+                for _, document, metadata in archive.store.iter_chunks()
+            ]
 
         # The same chunk texts, straight into SentenceTransformer.encode (model already loaded).
         model = Embedder(settings).model

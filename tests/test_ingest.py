@@ -21,7 +21,6 @@ from pressqa import (
 )
 from pressqa.fsutil import WriteLock
 from pressqa.ingest.readers import InputReader
-from pressqa.types import embedding_text
 
 BRIEFING = """Ministry of Defence of Freedonia
 
@@ -76,11 +75,10 @@ def test_chunks_quote_exact_spans_and_fit_the_model_window(sample_archive: Archi
     releases = {r.doc_id: r for r in InputReader(Settings()).read([SAMPLE_ARCHIVE]) if isinstance(r, Release)}
     stored = sample_archive.store.chunks.get(include=["documents", "metadatas"])
     assert len(stored["ids"]) > len(releases)  # longer releases are split
-    assert sample_archive._chunker is not None
     for chunk_id, document, metadata in zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True):
         release = releases[metadata["doc_id"]]
         assert release.text[metadata["start"] : metadata["end"]] == document, chunk_id
-        tokens = sample_archive._chunker.tokens(embedding_text(release, document))
+        tokens = sample_archive.chunker.tokens(sample_archive.chunker.embedding_text(release, document))
         assert len(tokens) + 2 <= 256, (chunk_id, len(tokens))  # +[CLS] and [SEP]
         assert metadata["date_int"] == int(release.date.strftime("%Y%m%d"))  # type: ignore[union-attr]
 

@@ -27,6 +27,11 @@ D = dt.date
         ("13/45/2021", None),
         ("November 2021", None),  # no day: never guess one
         ("November 25", None),  # no year: never fill in the current one
+        ("today", None),  # relative dates would be read as days near now
+        ("yesterday", None),
+        ("2 days ago", None),
+        ("in 3 days", None),
+        ("this month", None),
     ],
 )
 def test_parse_date(value: object, expected: dt.date | None) -> None:

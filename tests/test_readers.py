@@ -11,7 +11,7 @@ import pytest
 from fpdf import FPDF
 
 from pressqa import IngestProblem, RecordFields, Release, Settings
-from pressqa.errors import IngestError
+from pressqa.errors import ConfigError
 from pressqa.ingest.readers import InputReader
 
 WIRE_TXT = """Ministry of National Defense of the People's Republic of China
@@ -206,7 +206,7 @@ def test_json_keys_can_be_mapped(tmp_path: Path) -> None:
 
 
 def test_bad_field_mapping_is_a_clear_error() -> None:
-    with pytest.raises(IngestError, match="FIELD=KEY"):
+    with pytest.raises(ConfigError, match="FIELD=KEY"):
         RecordFields.parse(["headline"])
 
 
@@ -317,3 +317,60 @@ def test_count_estimates_releases_for_progress(tmp_path: Path) -> None:
         pack.writestr("one.txt", WIRE_TXT)
         pack.writestr("two.md", MARKDOWN)
     assert InputReader(Settings()).count([tmp_path]) == 5
+
+
+def test_damaged_zip_member_is_reported_and_the_rest_read(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as pack:
+        pack.writestr(
+            "a-records.jsonl",
+            "".join(json.dumps({"id": f"r{n}", "title": "T", "text": f"Record {n} " * 40}) + "\n" for n in range(50)),
+        )
+        pack.writestr("b-fine.txt", WIRE_TXT)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as pack:
+        info = pack.getinfo("a-records.jsonl")
+    start = info.header_offset + 30 + len(info.filename)
+    for at in range(start + 40, start + 60):  # scramble the deflate stream of the first member
+        data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+    releases, problems = read([path])
+    assert any(r.origin.endswith("!b-fine.txt") for r in releases)
+    assert len(problems) == 1 and problems[0].path == f"{path}!a-records.jsonl"
+    assert problems[0].reason.startswith("cannot read (")
+
+
+def test_records_without_ids_get_distinct_stable_ids(tmp_path: Path) -> None:
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "export.jsonl").write_text(json.dumps({"title": "Same", "text": "Same text."}) + "\n")
+    releases, _ = read([tmp_path / "x", tmp_path / "y"])
+    assert len({r.doc_id for r in releases}) == 2
+    # Adding a record in front does not change the id of the one already there.
+    (tmp_path / "x" / "export.jsonl").write_text(
+        json.dumps({"title": "New", "text": "New text."})
+        + "\n"
+        + json.dumps({"title": "Same", "text": "Same text."})
+        + "\n"
+    )
+    again, _ = read([tmp_path / "x"])
+    assert releases[0].doc_id in {r.doc_id for r in again}
+
+
+def test_header_block_with_repeated_keys(tmp_path: Path) -> None:
+    path = tmp_path / "h.txt"
+    path.write_text(
+        "Title: Main title\nHeadline: Also a title\nDate: not a date\n\nBEIJING, March 6, 2012 -- Body text."
+    )
+    release = read_one(path)
+    assert release.title == "Main title"
+    assert release.text.startswith("BEIJING")
+    assert release.date == dt.date(2012, 3, 6)  # an unreadable Date: line falls back to the dateline
+
+
+def test_nested_zip_is_reported_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "outer.zip"
+    with zipfile.ZipFile(path, "w") as pack:
+        pack.writestr("inner.zip", b"PK")
+    _, problems = read([path])
+    assert "inside a zip" in problems[0].reason

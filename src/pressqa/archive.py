@@ -7,12 +7,13 @@ from pathlib import Path
 from types import TracebackType
 
 from pressqa.embedding import Embedder
+from pressqa.errors import ArchiveLockedError
 from pressqa.fsutil import WriteLock
 from pressqa.ingest.chunking import Chunker
 from pressqa.ingest.pipeline import IngestRun, ProgressCallback
 from pressqa.ingest.readers import RecordFields
 from pressqa.retrieve.hybrid import hybrid_search
-from pressqa.settings import Settings
+from pressqa.settings import Settings, load_settings
 from pressqa.store import Store
 from pressqa.types import ArchiveStats, Hit, IngestReport, Release
 
@@ -38,10 +39,22 @@ class Archive:
         Raises ``SettingsMismatchError`` if the archive was built with other embedding or
         chunking settings, and ``StoreError`` if it does not exist and ``create`` is false.
         """
-        settings = settings or Settings()
+        settings = settings or load_settings()
         if path is not None:
             settings = settings.model_copy(update={"archive": Path(path)})
-        return cls(Store(settings.archive, settings, create=create), settings)
+        archive = cls(Store(settings.archive, settings, create=create), settings)
+        archive._catch_up()
+        return archive
+
+    def _catch_up(self) -> None:
+        """Finish what an interrupted writer left, unless a writer is at work right now."""
+        if not self.store.needs_recovery():
+            return
+        try:
+            with WriteLock(self.path):
+                self.store.recover()
+        except ArchiveLockedError:
+            pass  # the running writer brings the archive in step when it finishes
 
     @property
     def path(self) -> Path:
@@ -58,18 +71,31 @@ class Archive:
 
         Bad inputs are listed in ``report.failed`` with the reason; they never stop the run.
         """
-        if self._chunker is None:
-            self._chunker = Chunker(
-                self.settings.model_path() / "tokenizer.json", self.settings.chunk_size, self.settings.chunk_overlap
-            )
         with WriteLock(self.path):
-            run = IngestRun(self.store, self.embedder, self._chunker, self.settings)
+            self.store.recover()
+            run = IngestRun(self.store, self.embedder, self.chunker, self.settings)
             return run.run([Path(p) for p in paths], fields, progress)
 
-    def delete(self, doc_id: str) -> int:
-        """Remove a release from the store and both indexes; returns the chunks removed."""
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            settings = self.settings
+            self._chunker = Chunker(
+                settings.model_path() / "tokenizer.json",
+                settings.chunk_size,
+                settings.chunk_overlap,
+                settings.embedding_window,
+            )
+        return self._chunker
+
+    def delete(self, *doc_ids: str) -> int:
+        """Remove releases from the store and both indexes; returns the chunks removed.
+
+        Raises ``ReleaseNotFoundError`` (and removes nothing) if any id is unknown.
+        """
         with WriteLock(self.path):
-            removed = self.store.delete(doc_id)
+            self.store.recover()
+            removed = self.store.delete(doc_ids)
             self.store.sync_keyword_index()
             return removed
 

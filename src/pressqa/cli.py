@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pressqa import Archive, PressQAError, RecordFields, Settings
+from pressqa.settings import load_settings
 from pressqa.types import IngestProgress, IngestReport
 
 EXIT_ERROR = 1
@@ -37,7 +38,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "device", None):
         overrides["device"] = args.device
-    return Settings(**overrides)
+    return load_settings(**overrides)
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> Archive:
@@ -119,9 +120,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     with _open(args) as archive:
-        for doc_id in args.doc_ids:
-            removed = archive.delete(doc_id)
-            print(f"deleted {doc_id} ({removed} chunks)")
+        removed = archive.delete(*args.doc_ids)
+    print(f"deleted {', '.join(args.doc_ids)} ({removed} chunks)")
     return 0
 
 

@@ -45,9 +45,6 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._load()
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
     @property
     def ids(self) -> list[str]:
         return self._ids

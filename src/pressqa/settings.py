@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pressqa.errors import ConfigError
 
 #: Settings that shape the stored vectors and chunks.  An archive records them when it
 #: is created, and opening it with other values is an error rather than a silent mix.
-ARCHIVE_DEFINING_FIELDS = ("embedding_model", "embedding_dim", "chunk_size", "chunk_overlap")
+ARCHIVE_DEFINING_FIELDS = ("embedding_model", "embedding_dim", "embedding_window", "chunk_size", "chunk_overlap")
+# Tokens always left for the "title | issuer | date" header before each chunk.
+MIN_HEADER_TOKENS = 32
 
 
 class Settings(BaseSettings):
@@ -38,6 +43,9 @@ class Settings(BaseSettings):
         "prefix it must fit the model's 256-token window, or the tail is silently cut.",
     )
     chunk_overlap: int = Field(32, description="Tokens shared by neighbouring chunks.")
+    embedding_window: int = Field(
+        256, description="Tokens the embedding model reads; anything past them is dropped without notice."
+    )
     embed_batch_size: int = Field(64, description="Texts per forward pass of the embedder.")
     ingest_batch_chunks: int = Field(
         1024,
@@ -57,6 +65,18 @@ class Settings(BaseSettings):
     )
     minhash_permutations: int = Field(128, description="MinHash permutations for near-duplicates.")
 
+    @model_validator(mode="after")
+    def _chunks_fit_the_window(self) -> Settings:
+        room = self.embedding_window - 2 - MIN_HEADER_TOKENS
+        if not 0 < self.chunk_size <= room:
+            raise ValueError(
+                f"chunk_size {self.chunk_size} must be between 1 and {room}: the embedding window of "
+                f"{self.embedding_window} tokens also holds the title/issuer/date header"
+            )
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ValueError(f"chunk_overlap {self.chunk_overlap} must be at least 0 and below chunk_size")
+        return self
+
     @property
     def max_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
@@ -71,3 +91,14 @@ class Settings(BaseSettings):
 
     def archive_defining(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in ARCHIVE_DEFINING_FIELDS}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment plus ``overrides``; a bad value is a ``ConfigError``."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}" for error in err.errors()
+        )
+        raise ConfigError(f"invalid settings (PRESSQA_* environment or arguments): {problems}") from None

@@ -7,10 +7,20 @@ Layout of an archive folder::
     releases.sqlite3    registry: one row per release (metadata, hashes, duplicate links)
     keyword/            bm25s index of the same chunks, tagged with the registry generation
 
-Write order keeps a crash harmless: a release's chunks go to Chroma first and its
-registry row is committed after, so a release is only "ingested" once its chunks are
-stored; rerunning an interrupted ingest upserts the same chunk ids and removes stale
-ones.  The keyword index is rebuilt from Chroma whenever its generation lags.
+Chunk ids carry the version (content hash) of their release, so a new version is
+written beside the old one.  Every batch write and delete follows the same steps, each
+safe to be killed after:
+
+1. the releases are marked *pending* in the registry (committed);
+2. Chroma gets the new chunks (upsert: a rerun writes the same ids again);
+3. the registry rows are committed: from here on search serves the new version;
+4. chunks of other versions, or of deleted releases, are removed from Chroma;
+5. the pending marks are cleared.
+
+``recover()``, run whenever the write lock is taken, finishes step 4 for anything left
+pending, and search only serves chunks whose version matches the registry; so a kill at
+any point leaves no duplicate, no missing chunk and no stale text.  The keyword index is
+rebuilt from Chroma whenever its generation lags the registry's.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +41,7 @@ from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreErr
 from pressqa.fsutil import atomic_write_text
 from pressqa.keyword import KeywordIndex
 from pressqa.settings import Settings
-from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, embedding_text
+from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, describe
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,7 @@ CREATE TABLE IF NOT EXISTS releases (
 );
 CREATE INDEX IF NOT EXISTS releases_canonical ON releases(canonical_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 """
 
 
@@ -73,6 +84,11 @@ class StoredRelease:
     content_hash: str
     text_hash: str
     minhash: bytes
+
+
+def version_of(content_hash: str) -> str:
+    """The short version tag that chunk ids and chunk metadata carry."""
+    return content_hash[:12]
 
 
 class Registry:
@@ -128,12 +144,32 @@ class Registry:
         return row[0] if row else None
 
     def copies_of(self, doc_id: str) -> list[str]:
+        """The releases linked to ``doc_id`` as its copies, oldest first (undated last)."""
         return [
             row[0]
             for row in self._db.execute(
-                "SELECT doc_id FROM releases WHERE canonical_id=? ORDER BY date, doc_id", (doc_id,)
+                "SELECT doc_id FROM releases WHERE canonical_id=? ORDER BY date IS NULL, date, doc_id", (doc_id,)
             )
         ]
+
+    def states(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(version, canonical_id) of each stored release among ``doc_ids``."""
+        marks = ",".join("?" * len(doc_ids))
+        rows = self._db.execute(
+            f"SELECT doc_id, content_hash, canonical_id FROM releases WHERE doc_id IN ({marks})", list(doc_ids)
+        )
+        return {doc_id: (version_of(digest), canonical) for doc_id, digest, canonical in rows}
+
+    def mark_pending(self, doc_ids: Sequence[str]) -> None:
+        with self._transaction():
+            self._db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(doc_id,) for doc_id in doc_ids])
+
+    def clear_pending(self, doc_ids: Sequence[str]) -> None:
+        with self._transaction():
+            self._db.executemany("DELETE FROM pending WHERE doc_id=?", [(doc_id,) for doc_id in doc_ids])
+
+    def pending(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT doc_id FROM pending ORDER BY doc_id")]
 
     def write(self, stored: Sequence[StoredRelease], links: Sequence[DuplicateMatch]) -> list[DuplicateLink]:
         """Commit a batch of releases and their duplicate matches in one transaction.
@@ -145,12 +181,9 @@ class Registry:
         with self._transaction():
             for item in stored:
                 release = item.release
+                self._detach(release.doc_id)  # a new version is matched afresh
                 self._db.execute(
-                    "INSERT INTO releases VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL) "
-                    "ON CONFLICT(doc_id) DO UPDATE SET title=excluded.title, source=excluded.source, "
-                    "date=excluded.date, url=excluded.url, language=excluded.language, origin=excluded.origin, "
-                    "content_hash=excluded.content_hash, text_hash=excluded.text_hash, minhash=excluded.minhash, "
-                    "n_chunks=excluded.n_chunks, canonical_id=NULL, duplicate_kind=NULL, similarity=NULL",
+                    "INSERT OR REPLACE INTO releases VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL)",
                     (
                         release.doc_id,
                         release.title,
@@ -172,37 +205,45 @@ class Registry:
 
     def _join_group(self, doc_id: str, matched: str, kind: DuplicateKind, similarity: float) -> list[DuplicateLink]:
         canonical = self.duplicate_of(matched) or matched
+        if canonical == doc_id:
+            return []
         dates = dict(self._db.execute("SELECT doc_id, date FROM releases WHERE doc_id IN (?, ?)", (doc_id, canonical)))
         new_date, canonical_date = dates.get(doc_id), dates.get(canonical)
-        if new_date and canonical_date and new_date < canonical_date:
+        if new_date and (not canonical_date or new_date < canonical_date):
             # The newcomer is older than the group's canonical release: it takes its place.
-            members = self.copies_of(canonical)
+            members = [canonical, *self.copies_of(canonical)]
             self._db.execute("UPDATE releases SET canonical_id=? WHERE canonical_id=?", (doc_id, canonical))
             self._db.execute(
                 "UPDATE releases SET canonical_id=?, duplicate_kind=?, similarity=? WHERE doc_id=?",
                 (doc_id, kind, similarity, canonical),
             )
-            return [DuplicateLink(canonical, doc_id, kind, similarity)] + [
-                DuplicateLink(member, doc_id, kind, similarity) for member in members
-            ]
+            return [DuplicateLink(member, doc_id, kind, similarity) for member in members]
         self._db.execute(
             "UPDATE releases SET canonical_id=?, duplicate_kind=?, similarity=? WHERE doc_id=?",
             (canonical, kind, similarity, doc_id),
         )
         return [DuplicateLink(doc_id, canonical, kind, similarity)]
 
-    def delete(self, doc_id: str) -> None:
-        """Remove a release; if it was a group's canonical release, the oldest copy takes over."""
+    def _detach(self, doc_id: str) -> None:
+        """Take a release out of its duplicate group; if it was the canonical one, its oldest
+        copy takes over."""
+        copies = self.copies_of(doc_id)
+        if copies:
+            heir = copies[0]
+            self._db.execute("UPDATE releases SET canonical_id=? WHERE canonical_id=?", (heir, doc_id))
+            self._db.execute(
+                "UPDATE releases SET canonical_id=NULL, duplicate_kind=NULL, similarity=NULL WHERE doc_id=?", (heir,)
+            )
+        self._db.execute(
+            "UPDATE releases SET canonical_id=NULL, duplicate_kind=NULL, similarity=NULL WHERE doc_id=?", (doc_id,)
+        )
+
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        """Remove releases; a canonical release hands its group to its oldest copy."""
         with self._transaction():
-            copies = self.copies_of(doc_id)
-            if copies:
-                heir = copies[0]
-                self._db.execute("UPDATE releases SET canonical_id=? WHERE canonical_id=?", (heir, doc_id))
-                self._db.execute(
-                    "UPDATE releases SET canonical_id=NULL, duplicate_kind=NULL, similarity=NULL WHERE doc_id=?",
-                    (heir,),
-                )
-            self._db.execute("DELETE FROM releases WHERE doc_id=?", (doc_id,))
+            for doc_id in doc_ids:
+                self._detach(doc_id)
+                self._db.execute("DELETE FROM releases WHERE doc_id=?", (doc_id,))
             self._bump()
 
     def summary(self) -> dict[str, Any]:
@@ -284,10 +325,12 @@ class Store:
     def write(
         self, batch: Sequence[StoredRelease], vectors: np.ndarray, links: Sequence[DuplicateMatch]
     ) -> tuple[int, list[DuplicateLink]]:
-        """Store a batch: chunks into Chroma, stale chunks out, then the registry rows.
+        """Store a batch (steps 1-5 of the module docstring).
 
-        Returns the number of stale chunks removed and the duplicate links made.
+        Returns the number of chunks of older versions removed and the duplicate links made.
         """
+        doc_ids = [item.release.doc_id for item in batch]
+        self.registry.mark_pending(doc_ids)
         ids: list[str] = []
         documents: list[str] = []
         metadatas: list[dict[str, str | int]] = []
@@ -295,7 +338,7 @@ class Store:
             for chunk in item.chunks:
                 ids.append(chunk.chunk_id)
                 documents.append(chunk.text)
-                metadatas.append(chunk_metadata(item.release, chunk))
+                metadatas.append(chunk_metadata(item.release, chunk, version_of(item.content_hash)))
         limit = self._client.get_max_batch_size()
         for at in range(0, len(ids), limit):
             self.chunks.upsert(
@@ -304,25 +347,47 @@ class Store:
                 documents=documents[at : at + limit],
                 metadatas=metadatas[at : at + limit],  # type: ignore[arg-type]
             )
-        stale = self._stale_chunk_ids([item.release.doc_id for item in batch], set(ids))
+        made = self.registry.write(batch, links)
+        removed = self._remove_stale_chunks(doc_ids)
+        self.registry.clear_pending(doc_ids)
+        return removed, made
+
+    def delete(self, doc_ids: Sequence[str]) -> int:
+        """Remove releases everywhere; returns how many chunks went with them."""
+        for doc_id in doc_ids:
+            self.registry.release(doc_id)  # raises ReleaseNotFoundError before anything changes
+        self.registry.mark_pending(doc_ids)
+        self.registry.delete(doc_ids)
+        removed = self._remove_stale_chunks(doc_ids)
+        self.registry.clear_pending(doc_ids)
+        return removed
+
+    def needs_recovery(self) -> bool:
+        return bool(self.registry.pending()) or self.keyword.generation != self.registry.generation
+
+    def recover(self) -> None:
+        """Finish the writes of a process that was killed: drop chunks of versions the
+        registry does not hold, then bring the keyword index in step."""
+        pending = self.registry.pending()
+        if pending:
+            log.warning("completing %d release writes left unfinished by an interrupted run", len(pending))
+            self._remove_stale_chunks(pending)
+            self.registry.clear_pending(pending)
+        self.sync_keyword_index()
+
+    def _remove_stale_chunks(self, doc_ids: Sequence[str]) -> int:
+        """Delete the chunks of these releases that are not of their registered version."""
+        states = self.registry.states(doc_ids)
+        where: Any = {"doc_id": {"$in": list(doc_ids)}}  # chromadb's Where type does not admit list[str]
+        found = self.chunks.get(where=where, include=["metadatas"])
+        stale = [
+            chunk_id
+            for chunk_id, metadata in zip(found["ids"], found["metadatas"] or [], strict=True)
+            if states.get(str(metadata["doc_id"]), ("", None))[0] != metadata.get("version")
+        ]
         if stale:
             self.chunks.delete(ids=stale)
-        made = self.registry.write(batch, links)
-        return len(stale), made
-
-    def _stale_chunk_ids(self, doc_ids: list[str], keep: set[str]) -> list[str]:
-        where: Any = {"doc_id": {"$in": doc_ids}}  # chromadb's Where type does not admit list[str]
-        found = self.chunks.get(where=where, include=[])["ids"]
-        return [chunk_id for chunk_id in found if chunk_id not in keep]
-
-    def delete(self, doc_id: str) -> int:
-        """Remove a release everywhere; returns how many chunks went with it."""
-        self.registry.release(doc_id)  # raises ReleaseNotFoundError
-        found = self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
-        if found:
-            self.chunks.delete(ids=found)
-        self.registry.delete(doc_id)
-        return len(found)
+        return len(stale)
 
     def sync_keyword_index(self) -> None:
         """Rebuild the keyword index from Chroma if it lags the registry (after writes or a crash)."""
@@ -350,10 +415,11 @@ class Store:
         return ArchiveStats(**summary, bytes_on_disk=size, embedding_model=self.settings.embedding_model)
 
 
-def chunk_metadata(release: Release, chunk: Chunk) -> dict[str, str | int]:
+def chunk_metadata(release: Release, chunk: Chunk, version: str) -> dict[str, str | int]:
     """Chroma metadata of a chunk; absent values are left out (Chroma stores no None)."""
     metadata: dict[str, str | int] = {
         "doc_id": release.doc_id,
+        "version": version,
         "chunk": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
@@ -370,13 +436,19 @@ def chunk_metadata(release: Release, chunk: Chunk) -> dict[str, str | int]:
     return metadata
 
 
-def keyword_text(document: str, metadata: dict[str, Any]) -> str:
-    """The text the keyword index holds for a stored chunk: the same one that was embedded."""
-    release = Release(
+def release_of(metadata: Mapping[str, Any]) -> Release:
+    """The release metadata a stored chunk carries (its ``text`` left empty)."""
+    return Release(
         doc_id=str(metadata["doc_id"]),
         title=str(metadata.get("title", "")),
         text="",
         source=metadata.get("source"),
         date=dt.date.fromisoformat(metadata["date"]) if metadata.get("date") else None,
+        url=metadata.get("url"),
+        language=metadata.get("language"),
     )
-    return embedding_text(release, document)
+
+
+def keyword_text(document: str, metadata: Mapping[str, Any]) -> str:
+    """The text the keyword index holds for a stored chunk: headline, issuer and date, then the passage."""
+    return f"{describe(release_of(metadata))}\n\n{document}"

@@ -43,16 +43,11 @@ class Chunk:
     end: int
 
 
-# The embedded text starts with a header whose title part is cut so that header plus
-# chunk stay inside the model window (all-MiniLM-L6-v2 silently drops tokens past 256).
-MAX_TITLE_CHARS = 120
-
-
-def embedding_text(release: Release, chunk_text: str) -> str:
-    """What is embedded and keyword-indexed for a chunk: title, issuer and date, then the passage."""
+def describe(release: Release) -> str:
+    """``title | issuer | date``: the header put before each chunk's text when it is
+    embedded and keyword-indexed, so a passage is found by who said it and when."""
     date = release.date.isoformat() if release.date else None
-    header = " | ".join(part for part in (release.title[:MAX_TITLE_CHARS], release.source, date) if part)
-    return f"{header}\n\n{chunk_text}"
+    return " | ".join(part for part in (release.title, release.source, date) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +93,6 @@ class IngestReport:
     chunks_added: int = 0
     chunks_removed: int = 0
     seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated)
 
 
 @dataclass(frozen=True, slots=True)

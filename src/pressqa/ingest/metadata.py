@@ -35,6 +35,7 @@ _DATEPARSER_SETTINGS = {
     "REQUIRE_PARTS": ["day", "month", "year"],
     "RETURN_AS_TIMEZONE_AWARE": False,
     "PREFER_DAY_OF_MONTH": "first",
+    "PARSERS": ["absolute-time", "custom-formats"],
 }
 
 
@@ -66,7 +67,12 @@ def parse_date(value: object) -> dt.date | None:
             return dt.date(year, month, day)
         except ValueError:
             return None
-    parsed = dateparser.parse(text, languages=["en"], settings=_DATEPARSER_SETTINGS)
+    # dateparser alone turns "today" or "2 days ago" into dates relative to now; only a
+    # written-out full date may reach it.
+    written = _FULL_DATE.search(text)
+    if not written:
+        return None
+    parsed = dateparser.parse(written.group(0), languages=["en"], settings=_DATEPARSER_SETTINGS)
     return parsed.date() if parsed else None
 
 

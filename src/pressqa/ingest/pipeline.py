@@ -15,8 +15,8 @@ from pressqa.ingest.dedupe import Deduper
 from pressqa.ingest.metadata import content_hash, detect_language, text_hash
 from pressqa.ingest.readers import InputReader, RecordFields
 from pressqa.settings import Settings
-from pressqa.store import Store, StoredRelease
-from pressqa.types import DuplicateLink, IngestProblem, IngestProgress, IngestReport, Release, embedding_text
+from pressqa.store import Store, StoredRelease, version_of
+from pressqa.types import DuplicateLink, IngestProblem, IngestProgress, IngestReport, Release
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class IngestRun:
             self.unchanged += 1
             return False
         try:
-            chunks = tuple(self.chunker.chunk(item))
+            chunks = tuple(self.chunker.chunk(item, version_of(digest)))
         except IngestError as err:  # the stored version, if any, stays as it was
             self.failed.append(IngestProblem(err.path, err.reason))
             return False
@@ -110,7 +110,7 @@ class IngestRun:
             return
         batch, self._pending, self._pending_chunks = self._pending, [], 0
         vectors = self.embedder.embed(
-            [embedding_text(item.release, chunk.text) for item in batch for chunk in item.chunks]
+            [self.chunker.embedding_text(item.release, chunk.text) for item in batch for chunk in item.chunks]
         )
         if not self._deduper_loaded:
             self.deduper.add_many(self.store.registry.fingerprints())

@@ -7,11 +7,13 @@ file never stops the good ones.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -19,7 +21,7 @@ from typing import IO, Any
 
 import yaml
 
-from pressqa.errors import IngestError
+from pressqa.errors import ConfigError, IngestError
 from pressqa.ingest.metadata import (
     WIRE_DATE_LINE,
     file_doc_id,
@@ -34,9 +36,10 @@ from pressqa.types import IngestProblem, Release
 log = logging.getLogger(__name__)
 
 RECORD_KEYS = ("id", "title", "date", "source", "url", "text")
-DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 RECORD_SUFFIXES = (".jsonl", ".json")
-SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES + RECORD_SUFFIXES + (".zip",)
+# What reading a file or a zip member can raise besides parse errors (zlib.error and
+# EOFError for a damaged member, RuntimeError for an encrypted one).
+READ_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,7 @@ class RecordFields:
         for pair in pairs:
             field, sep, key = pair.partition("=")
             if not sep or field not in RECORD_KEYS or not key:
-                raise IngestError(pair, f"expected FIELD=KEY with FIELD one of {', '.join(RECORD_KEYS)}")
+                raise ConfigError(f"--field {pair!r}: expected FIELD=KEY with FIELD one of {', '.join(RECORD_KEYS)}")
             mapping[field] = key
         return cls(mapping)
 
@@ -99,7 +102,7 @@ def make_release(
         title=(title or "").strip() or first_line(body),
         text=body,
         source=(source or "").strip() or None,
-        date=parse_date(date) if date else find_dateline(body),
+        date=(parse_date(date) if date else None) or find_dateline(body),
         url=url if url and re.match(r"https?://", url) else None,
         origin=origin,
     )
@@ -134,14 +137,16 @@ def parse_plain_text(text: str, *, doc_id: str, origin: str, **known: Any) -> Re
             url=known.get("url"),
         )
     header: dict[str, str] = {}
+    header_lines = 0
     for line in lines:
         field = _HEADER_FIELD.match(line.strip())
         if not field:
             break
         name = field.group(1).lower()
-        header[_HEADER_NAMES.get(name, name)] = field.group(2).strip()
+        header.setdefault(_HEADER_NAMES.get(name, name), field.group(2).strip())
+        header_lines += 1
     if "title" in header:
-        body = "\n".join(lines[len(header) :])
+        body = "\n".join(lines[header_lines:])
         return make_release(doc_id=doc_id, origin=origin, text=body, **{**known, **header})
     first = lines[nonblank[0]].strip() if nonblank else ""
     is_headline = len(nonblank) > 1 and len(first) <= 200 and not first.endswith((".", ",", ";"))
@@ -245,8 +250,12 @@ def _optional_str(value: Any) -> str | None:
 # ---------------------------------------------------------------- JSON records
 
 
-def parse_record(obj: Any, *, origin: str, fields: RecordFields, fallback_id: str) -> Release:
-    """A release from one JSON object with the keys ``id, title, date, source, url, text``."""
+def parse_record(obj: Any, *, origin: str, fields: RecordFields, id_prefix: str) -> Release:
+    """A release from one JSON object with the keys ``id, title, date, source, url, text``.
+
+    A record without an id gets one from its file's id and its text, so it keeps that id
+    when lines are added around it and cannot collide with a record of another file.
+    """
     if not isinstance(obj, dict):
         raise IngestError(origin, f"expected a JSON object, got {type(obj).__name__}")
     values: dict[str, Any] = {}
@@ -260,7 +269,7 @@ def parse_record(obj: Any, *, origin: str, fields: RecordFields, fallback_id: st
     if not (values["text"] or "").strip():
         raise IngestError(origin, f"record has no text (key '{fields.key('text')}')")
     return make_release(
-        doc_id=values["id"] or fallback_id,
+        doc_id=values["id"] or f"{id_prefix}-{hashlib.sha1(values['text'].encode()).hexdigest()[:10]}",
         origin=origin,
         text=values["text"],
         title=values["title"],
@@ -271,7 +280,7 @@ def parse_record(obj: Any, *, origin: str, fields: RecordFields, fallback_id: st
 
 
 def read_jsonl(
-    stream: IO[bytes], *, name: str, id_stem: str, fields: RecordFields, max_bytes: int
+    stream: IO[bytes], *, name: str, id_prefix: str, fields: RecordFields, max_bytes: int
 ) -> Iterator[Release | IngestProblem]:
     """Records of a JSONL stream, read line by line so a large export never sits in memory."""
     number = 0
@@ -294,12 +303,12 @@ def read_jsonl(
             yield IngestProblem(origin, f"line {number} is not valid JSON ({err})")
             continue
         try:
-            yield parse_record(obj, origin=origin, fields=fields, fallback_id=f"{id_stem}-{number}")
+            yield parse_record(obj, origin=origin, fields=fields, id_prefix=id_prefix)
         except IngestError as err:
             yield IngestProblem(err.path, f"line {number}: {err.reason}")
 
 
-def read_json(data: bytes, *, name: str, id_stem: str, fields: RecordFields) -> Iterator[Release | IngestProblem]:
+def read_json(data: bytes, *, name: str, id_prefix: str, fields: RecordFields) -> Iterator[Release | IngestProblem]:
     try:
         loaded = json.loads(decode_text(data, name))
     except json.JSONDecodeError as err:
@@ -308,7 +317,7 @@ def read_json(data: bytes, *, name: str, id_stem: str, fields: RecordFields) -> 
     records = loaded if isinstance(loaded, list) else [loaded]
     for number, obj in enumerate(records, 1):
         try:
-            yield parse_record(obj, origin=f"{name}[{number}]", fields=fields, fallback_id=f"{id_stem}-{number}")
+            yield parse_record(obj, origin=f"{name}[{number}]", fields=fields, id_prefix=id_prefix)
         except IngestError as err:
             yield IngestProblem(err.path, f"record {number}: {err.reason}")
 
@@ -330,6 +339,7 @@ DOCUMENT_PARSERS: dict[str, DocumentParser] = {
     ".htm": _text_parser(parse_html),
     ".pdf": lambda data, doc_id, origin: parse_pdf(data, doc_id=doc_id, origin=origin),
 }
+SUPPORTED_SUFFIXES = (*DOCUMENT_PARSERS, *RECORD_SUFFIXES, ".zip")
 
 
 class InputReader:
@@ -370,81 +380,83 @@ class InputReader:
 
     def _read_file(self, path: Path) -> Iterator[Release | IngestProblem]:
         suffix = path.suffix.lower()
-        name = str(path)
-        try:
-            if suffix == ".jsonl":
-                with path.open("rb") as stream:
-                    yield from read_jsonl(
-                        stream, name=name, id_stem=path.stem, fields=self.fields, max_bytes=self.max_bytes
-                    )
-            elif suffix == ".zip":
-                yield from self._read_zip(path)
-            elif suffix in DOCUMENT_PARSERS or suffix == ".json":
-                size = path.stat().st_size
-                if size > self.max_bytes:
-                    yield IngestProblem(name, _too_large(size, self.max_bytes))
-                    return
-                yield from self._parse_bytes(path.read_bytes(), suffix, name, file_doc_id(path), path.stem)
-            else:
-                yield IngestProblem(name, _unsupported(suffix))
-        except OSError as err:
-            yield IngestProblem(name, f"cannot read file ({err.strerror or err})")
-
-    def _parse_bytes(
-        self, data: bytes, suffix: str, origin: str, doc_id: str, id_stem: str
-    ) -> Iterator[Release | IngestProblem]:
-        if suffix == ".json":
-            yield from read_json(data, name=origin, id_stem=id_stem, fields=self.fields)
-            return
-        try:
-            yield DOCUMENT_PARSERS[suffix](data, doc_id, origin)
-        except IngestError as err:
-            yield IngestProblem(err.path, err.reason)
-        except Exception as err:  # a parser bug on one odd file must not stop the run
-            log.warning("parser failed on %s", origin, exc_info=True)
-            yield IngestProblem(origin, f"could not parse ({type(err).__name__}: {err})")
+        if suffix == ".zip":
+            yield from self._read_zip(path)
+        else:
+            yield from self._read_entry(
+                str(path), suffix, lambda: path.stat().st_size, lambda: path.open("rb"), file_doc_id(path)
+            )
 
     def _read_zip(self, path: Path) -> Iterator[Release | IngestProblem]:
         try:
             archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as err:
             yield IngestProblem(str(path), f"not a readable zip file ({err})")
             return
         with archive:
             for info in archive.infolist():
                 member = PurePosixPath(info.filename)
                 origin = f"{path}!{info.filename}"
-                suffix = member.suffix.lower()
                 if member.is_absolute() or ".." in member.parts:
                     yield IngestProblem(origin, "unsafe path in zip (absolute or with '..'); skipped")
                 elif info.is_dir() or any(part.startswith((".", "__MACOSX")) for part in member.parts):
                     continue
-                elif suffix not in DOCUMENT_PARSERS and suffix not in RECORD_SUFFIXES:
-                    yield IngestProblem(origin, _unsupported(suffix))
+                elif member.suffix.lower() == ".zip":
+                    yield IngestProblem(origin, "zip files inside a zip are not read; unpack the outer one first")
                 elif info.compress_size and info.file_size / info.compress_size > self.max_zip_ratio:
                     yield IngestProblem(
                         origin,
                         f"compression ratio {info.file_size / info.compress_size:.0f}:1 is above "
                         f"the {self.max_zip_ratio:.0f}:1 limit (zip bomb?)",
                     )
-                elif suffix == ".jsonl":
-                    with archive.open(info) as stream:
-                        yield from read_jsonl(
-                            stream, name=origin, id_stem=member.stem, fields=self.fields, max_bytes=self.max_bytes
-                        )
-                elif info.file_size > self.max_bytes:
-                    yield IngestProblem(origin, _too_large(info.file_size, self.max_bytes))
                 else:
-                    try:
-                        with archive.open(info) as stream:
-                            data = stream.read(self.max_bytes + 1)
-                    except (zipfile.BadZipFile, OSError, RuntimeError) as err:
-                        yield IngestProblem(origin, f"cannot read zip member ({err})")
-                        continue
-                    if len(data) > self.max_bytes:  # the header lied about the size
-                        yield IngestProblem(origin, _too_large(len(data), self.max_bytes))
-                        continue
-                    yield from self._parse_bytes(data, suffix, origin, file_doc_id(path, info.filename), member.stem)
+                    yield from self._read_entry(
+                        origin,
+                        member.suffix.lower(),
+                        lambda info=info: info.file_size,  # type: ignore[misc]
+                        lambda info=info: archive.open(info),  # type: ignore[misc]
+                        file_doc_id(path, info.filename),
+                    )
+
+    def _read_entry(
+        self,
+        origin: str,
+        suffix: str,
+        size: Callable[[], int],
+        open_stream: Callable[[], IO[bytes]],
+        doc_id: str,
+    ) -> Iterator[Release | IngestProblem]:
+        """One file or zip member, parsed by its suffix; any read error becomes a problem."""
+        if suffix not in DOCUMENT_PARSERS and suffix not in RECORD_SUFFIXES:
+            yield IngestProblem(origin, _unsupported(suffix))
+            return
+        try:
+            if suffix == ".jsonl":  # streamed: exports can be far larger than one release
+                with open_stream() as stream:
+                    yield from read_jsonl(
+                        stream, name=origin, id_prefix=doc_id, fields=self.fields, max_bytes=self.max_bytes
+                    )
+                return
+            if size() > self.max_bytes:
+                yield IngestProblem(origin, _too_large(size(), self.max_bytes))
+                return
+            with open_stream() as stream:
+                data = stream.read(self.max_bytes + 1)
+        except READ_ERRORS as err:
+            yield IngestProblem(origin, f"cannot read ({type(err).__name__}: {err})")
+            return
+        if len(data) > self.max_bytes:  # a zip header can lie about the size
+            yield IngestProblem(origin, _too_large(len(data), self.max_bytes))
+        elif suffix == ".json":
+            yield from read_json(data, name=origin, id_prefix=doc_id, fields=self.fields)
+        else:
+            try:
+                yield DOCUMENT_PARSERS[suffix](data, doc_id, origin)
+            except IngestError as err:
+                yield IngestProblem(err.path, err.reason)
+            except Exception as err:  # a parser bug on one odd file must not stop the run
+                log.warning("parser failed on %s", origin, exc_info=True)
+                yield IngestProblem(origin, f"could not parse ({type(err).__name__}: {err})")
 
 
 def _files_under(folder: Path) -> list[Path]:

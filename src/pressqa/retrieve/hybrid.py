@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
 from pressqa.embedding import Embedder
-from pressqa.store import Store
+from pressqa.store import Store, release_of
 from pressqa.types import Hit
 
 # Reciprocal rank fusion constant from Cormack et al. (2009); 60 is the usual choice.
@@ -35,38 +34,41 @@ def hybrid_search(store: Store, embedder: Embedder, query: str, k: int = 5) -> l
     keyword = [chunk_id for chunk_id, _ in store.keyword.search(query, depth)]
     fused = reciprocal_rank_fusion(dense, keyword)
     records = store.chunks.get(ids=[chunk_id for chunk_id, _ in fused], include=["documents", "metadatas"])
-    by_id = dict(
+    found: dict[str, tuple[str, Mapping[str, Any]]] = dict(
         zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True)
     )
+    states = store.registry.states(list({str(metadata["doc_id"]) for _, metadata in found.values()}))
     hits: list[Hit] = []
     groups_seen: set[str] = set()
     for chunk_id, score in fused:
-        if chunk_id not in by_id:  # the keyword index can trail a concurrent delete
+        if chunk_id not in found:  # the keyword index can trail a delete by another process
             continue
-        document, metadata = by_id[chunk_id]
+        document, metadata = found[chunk_id]
         doc_id = str(metadata["doc_id"])
-        group = store.registry.duplicate_of(doc_id) or doc_id
+        version, canonical = states.get(doc_id, ("", None))
+        if metadata.get("version") != version:  # a version an interrupted write left behind
+            continue
+        group = canonical or doc_id
         if group in groups_seen:
             continue
         groups_seen.add(group)
-        members = [group, *store.registry.copies_of(group)]
-        hits.append(_hit(chunk_id, document, metadata, score, tuple(m for m in members if m != doc_id)))
+        copies = tuple(member for member in [group, *store.registry.copies_of(group)] if member != doc_id)
+        release = release_of(metadata)
+        hits.append(
+            Hit(
+                doc_id=doc_id,
+                chunk_id=chunk_id,
+                title=release.title,
+                text=document,
+                start=int(metadata["start"]),
+                end=int(metadata["end"]),
+                score=score,
+                source=release.source,
+                date=release.date,
+                url=release.url,
+                copies=copies,
+            )
+        )
         if len(hits) == k:
             break
     return hits
-
-
-def _hit(chunk_id: str, document: str, metadata: Mapping[str, Any], score: float, copies: tuple[str, ...]) -> Hit:
-    return Hit(
-        doc_id=str(metadata["doc_id"]),
-        chunk_id=chunk_id,
-        title=str(metadata.get("title", "")),
-        text=document,
-        start=int(metadata["start"]),
-        end=int(metadata["end"]),
-        score=score,
-        source=metadata.get("source"),
-        date=dt.date.fromisoformat(metadata["date"]) if metadata.get("date") else None,
-        url=metadata.get("url"),
-        copies=copies,
-    )
