@@ -22,7 +22,8 @@ def test_every_command_help_has_an_example(command: str, capsys: pytest.CaptureF
         main([command, "--help"])
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
-    assert "example:" in help_text and f"pressqa {command}" in help_text
+    example = help_text.split("example:", 1)[1]
+    assert example.strip().startswith(f"pressqa {command} ")
 
 
 def test_parser_lists_every_command() -> None:
@@ -74,3 +75,12 @@ def test_stats_of_a_missing_archive_is_a_clean_error(tmp_path: Path, capsys: pyt
     assert main(["stats", "--archive", str(tmp_path / "none")]) == EXIT_ERROR
     error = capsys.readouterr().err
     assert error.startswith("pressqa: error: no pressqa archive") and "Traceback" not in error
+
+
+def test_bad_setting_in_the_environment_is_a_clean_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRESSQA_CHUNK_SIZE", "abc")
+    assert main(["stats", "--archive", str(tmp_path)]) == EXIT_ERROR
+    error = capsys.readouterr().err
+    assert "invalid settings" in error and "chunk_size" in error and "Traceback" not in error

@@ -166,3 +166,72 @@ def test_killed_ingest_completes_on_rerun_like_a_clean_one(tmp_path: Path) -> No
     assert recovered["count"] == expected["count"] == len(expected["chunks"])  # type: ignore[arg-type]
     assert recovered["keyword"] == [chunk[0] for chunk in recovered["chunks"]]  # type: ignore[union-attr]
     assert recovered["keyword_generation"] == recovered["generation"]
+
+
+# A child that runs the CLI but kills itself (SIGKILL, as kill -9 would) right after the
+# named step of a write, so each window between two steps is hit for certain.
+KILL_AFTER = """
+import os, signal, sys
+import chromadb.api.models.Collection as collection
+from pressqa import store
+owner = {"Collection": collection.Collection, "Registry": store.Registry, "Store": store.Store}
+cls_name, method = sys.argv[1].split(".")
+original = getattr(owner[cls_name], method)
+def run_then_die(*args, **kwargs):
+    original(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+setattr(owner[cls_name], method, run_then_die)
+from pressqa.cli import main
+main(sys.argv[2:])
+"""
+
+
+def run_killed_after(step: str, *cli_args: str) -> None:
+    result = subprocess.run([sys.executable, "-c", KILL_AFTER, step, *cli_args], env=env(), capture_output=True)
+    assert result.returncode == -signal.SIGKILL, result.stderr.decode()[-2000:]
+
+
+def versions_served(path: Path) -> dict[str, set[str]]:
+    """For each release found by search, the versions of the chunks search returned."""
+    served: dict[str, set[str]] = {}
+    with Archive.open(path, create=False) as archive:
+        for query in ["synthetic release", "ministry treaty summit", "budget council harbour"]:
+            for hit in archive.search(query, k=10):
+                served.setdefault(hit.doc_id, set()).add(hit.chunk_id.split("#")[1])
+    return served
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["Collection.upsert", "Registry.write", "Store._remove_stale_chunks"])
+def test_update_killed_at_each_step_then_reverted(tmp_path: Path, step: str) -> None:
+    old = synthetic_records(6, seed=3)
+    new = [{**r, "text": r["text"] + " Added sentence."} if n % 2 else r for n, r in enumerate(old)]
+    old_source, new_source = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    old_source.write_text("".join(json.dumps(r) + "\n" for r in old))
+    new_source.write_text("".join(json.dumps(r) + "\n" for r in new))
+    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
+    for path in (clean, crashed):
+        with Archive.open(path) as archive:
+            archive.ingest([old_source])
+
+    run_killed_after(step, "ingest", str(new_source), "--archive", str(crashed), "-q")
+    # Whatever the kill left, search serves one version of each release.
+    assert all(len(versions) == 1 for versions in versions_served(crashed).values())
+    # The source goes back to the old text: the archive must end as if the update never ran.
+    with Archive.open(crashed) as archive:
+        archive.ingest([old_source])
+    assert snapshot(crashed)["rows"] == snapshot(clean)["rows"]
+    assert snapshot(crashed)["chunks"] == snapshot(clean)["chunks"]
+
+
+@pytest.mark.slow
+def test_delete_killed_between_registry_and_chroma(tmp_path: Path) -> None:
+    source = tmp_path / "r.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in synthetic_records(3, seed=5)))
+    archive_path = tmp_path / "archive"
+    with Archive.open(archive_path) as archive:
+        archive.ingest([source])
+    run_killed_after("Registry.delete", "delete", "syn-001", "--archive", str(archive_path))
+    state = snapshot(archive_path)  # opening finishes the interrupted delete
+    assert {chunk[2] for chunk in state["chunks"]} == {"syn-000", "syn-002"}  # type: ignore[union-attr]
+    assert state["keyword"] == [chunk[0] for chunk in state["chunks"]]  # type: ignore[union-attr]

@@ -115,8 +115,12 @@ def test_search_finds_the_exercise_russia_joined_in_china(sample_archive: Archiv
     assert len({hit.doc_id for hit in hits}) == len(hits)
     top = hits[0]
     assert top.date and top.date.year == 2021 and top.source
-    wire_group = [hit for hit in hits if hit.copies]
-    assert len(wire_group) <= 1  # the wire copy collapsed into its original
+    wire_pair = {
+        "2021-08-13-zapad-interaction-2021-concludes.txt",
+        "2021-08-13-zapad-interaction-2021-concludes-newswire-asia.txt",
+    }
+    shown = [hit for hit in hits if Path(sample_archive.release(hit.doc_id).origin).name in wire_pair]
+    assert len(shown) == 1 and len(shown[0].copies) == 1  # the copies collapse into one hit, listing the other
 
 
 # ------------------------------------------------------------------ incremental behaviour
@@ -277,3 +281,48 @@ def test_progress_is_reported_and_the_library_prints_nothing(
     assert [e.chunks_written for e in events] == sorted(e.chunks_written for e in events)
     assert (events[-1].releases_seen, events[-1].releases_total, events[-1].chunks_written) == (5, 5, 5)
     assert capfd.readouterr() == ("", "")
+
+
+def test_updating_a_canonical_release_keeps_its_group_sound(tmp_path: Path, archive: Archive) -> None:
+    text = BRIEFING.split("\n\n", 3)[3]
+    first = write_records(
+        tmp_path / "a.jsonl", [record("orig", text, "2022-03-14"), record("copy", text, "2022-03-15")]
+    )
+    archive.ingest([first])
+    assert archive.copies("orig") == ["copy"]
+    # A typo fix in the original's title: it is still the group's canonical release, not its own copy.
+    fixed = write_records(tmp_path / "b.jsonl", [record("orig", text, "2022-03-14", title="Fixed title")])
+    report = archive.ingest([fixed])
+    assert report.updated == ("orig",)
+    assert archive.copies("orig") == ["copy"]
+    assert archive.store.registry.duplicate_of("orig") is None
+    # Rewritten beyond recognition, it leaves the group and the copy stands alone.
+    rewritten = write_records(
+        tmp_path / "c.jsonl", [record("orig", "An unrelated statement on river ferries.", "2022-03-14")]
+    )
+    archive.ingest([rewritten])
+    assert archive.copies("orig") == [] and archive.store.registry.duplicate_of("copy") is None
+    archive.delete("orig")
+    assert archive.stats().duplicates == 0
+
+
+def test_long_titles_are_cut_to_fit_the_model_window(tmp_path: Path, archive: Archive) -> None:
+    title = "中俄两军举行联合演习" * 40  # every character is a token: far more than the window
+    body = "\n\n".join(f"Paragraph {n} of a long statement about joint exercises and patrols. " * 6 for n in range(8))
+    archive.ingest([write_records(tmp_path / "cjk.jsonl", [record("cjk", body, title=title)])])
+    stored = archive.store.chunks.get(include=["documents"])["documents"]
+    release = archive.release("cjk")
+    for document in stored:
+        text = archive.chunker.embedding_text(release, document)
+        assert len(archive.chunker.tokens(text)) + 2 <= 256
+        assert text.startswith("中俄两军") and "Test Ministry | 2020-01-01" in text
+
+
+def test_other_embedding_model_is_refused(settings: Settings, tmp_path: Path) -> None:
+    with Archive.open(settings=settings) as archive:
+        archive.ingest([write_records(tmp_path / "r.jsonl", [record("one", "Some text here.")])])
+    other = settings.model_copy(update={"embedding_model": "BAAI/bge-small-en-v1.5"})
+    with pytest.raises(
+        SettingsMismatchError, match="embedding_model: archive has 'sentence-transformers/all-MiniLM-L6-v2'"
+    ):
+        Archive.open(settings=other)
