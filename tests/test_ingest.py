@@ -326,3 +326,14 @@ def test_other_embedding_model_is_refused(settings: Settings, tmp_path: Path) ->
         SettingsMismatchError, match="embedding_model: archive has 'sentence-transformers/all-MiniLM-L6-v2'"
     ):
         Archive.open(settings=other)
+
+
+def test_another_model_in_the_same_place_is_refused(settings: Settings, tmp_path: Path) -> None:
+    with Archive.open(settings=settings) as archive:
+        archive.ingest([write_records(tmp_path / "r.jsonl", [record("one", "Some text here.")])])
+    impostor = tmp_path / "model"
+    shutil.copytree(settings.model_path(), impostor)
+    config = json.loads((impostor / "config.json").read_text())
+    (impostor / "config.json").write_text(json.dumps({**config, "layer_norm_eps": 1e-6}))
+    with pytest.raises(SettingsMismatchError, match="embedding_fingerprint"):
+        Archive.open(settings=settings.model_copy(update={"embedding_path": impostor}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +92,31 @@ class Settings(BaseSettings):
         return Path(get_model_path())
 
     def archive_defining(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in ARCHIVE_DEFINING_FIELDS}
+        """What an archive records of the settings its vectors were made with."""
+        return {
+            **{name: getattr(self, name) for name in ARCHIVE_DEFINING_FIELDS},
+            "embedding_fingerprint": model_fingerprint(self.model_path()),
+        }
+
+
+@functools.cache
+def model_fingerprint(folder: Path) -> str:
+    """A short hash of a model folder's configuration and weights, so that another model
+    put in its place (same name, same dimension) is noticed before its vectors mix in.
+
+    Weight files are sampled (size, first and last MiB) to keep this to milliseconds.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.json")) + sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        digest.update(path.name.encode())
+        size = path.stat().st_size
+        digest.update(str(size).encode())
+        with path.open("rb") as handle:
+            digest.update(handle.read(1 << 20))
+            if size > 2 << 20:
+                handle.seek(-(1 << 20), 2)
+                digest.update(handle.read())
+    return digest.hexdigest()[:16]
 
 
 def load_settings(**overrides: Any) -> Settings:
