@@ -209,6 +209,10 @@ def test_exact_copy_is_reported(tmp_path: Path, archive: Archive) -> None:
     assert [(d.doc_id, d.canonical_id, d.kind, d.similarity) for d in report.duplicates] == [
         ("second", "first", "exact", 1.0)
     ]
+    # Updating one member of the group must not hide the text the others still share.
+    archive.ingest([write_records(tmp_path / "d.jsonl", [record("first", text, "2021-05-01", title="Retitled")])])
+    third = archive.ingest([write_records(tmp_path / "e.jsonl", [record("third", text, "2021-05-03")])])
+    assert [(d.doc_id, d.canonical_id, d.kind) for d in third.duplicates] == [("third", "first", "exact")]
 
 
 def test_bad_files_do_not_stop_good_ones(tmp_path: Path, archive: Archive) -> None:

@@ -28,7 +28,7 @@ class Deduper:
         self.permutations = permutations
         self._template = MinHash(num_perm=permutations)
         self._lsh = MinHashLSH(threshold=threshold, num_perm=permutations)
-        self._by_text_hash: dict[str, str] = {}
+        self._by_text_hash: dict[str, list[str]] = {}  # every release with that exact text
         self._text_hash_of: dict[str, str] = {}
         self._signatures: dict[str, LeanMinHash] = {}
 
@@ -42,8 +42,9 @@ class Deduper:
         return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
 
     def add(self, doc_id: str, text_hash: str, signature: bytes) -> None:
-        self._by_text_hash.setdefault(text_hash, doc_id)
-        self._text_hash_of[doc_id] = text_hash
+        if self._text_hash_of.get(doc_id) != text_hash:
+            self._by_text_hash.setdefault(text_hash, []).append(doc_id)
+            self._text_hash_of[doc_id] = text_hash
         if doc_id not in self._signatures:
             minhash = self._lean(signature)
             self._signatures[doc_id] = minhash
@@ -57,13 +58,13 @@ class Deduper:
         if self._signatures.pop(doc_id, None) is not None:
             self._lsh.remove(doc_id)
         text_hash = self._text_hash_of.pop(doc_id, None)
-        if text_hash is not None and self._by_text_hash.get(text_hash) == doc_id:
-            del self._by_text_hash[text_hash]
+        if text_hash is not None:
+            self._by_text_hash[text_hash].remove(doc_id)
 
     def match(self, doc_id: str, text_hash: str, signature: bytes) -> tuple[str, DuplicateKind, float] | None:
         """The release this one copies, as (doc_id, kind, similarity), or None."""
-        exact = self._by_text_hash.get(text_hash)
-        if exact is not None and exact != doc_id:
+        exact = next((other for other in self._by_text_hash.get(text_hash, ()) if other != doc_id), None)
+        if exact is not None:
             return exact, "exact", 1.0
         minhash = self._lean(signature)
         best: tuple[str, DuplicateKind, float] | None = None
