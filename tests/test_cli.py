@@ -61,7 +61,7 @@ def test_ingest_stats_search_delete(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert (
         main(["search", "How long was Elizabeth Holmes sentenced to?", "--archive", archive, "--json", "-k", "2"]) == 0
     )
-    hits = json.loads(capsys.readouterr().out)
+    hits = json.loads(capsys.readouterr().out)["hits"]
     assert "Holmes" in hits[0]["title"] and hits[0]["date"] == "2022-11-18"
     doc_id = hits[0]["doc_id"]
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 from pressqa.embedding import Embedder
-from pressqa.errors import ArchiveLockedError
+from pressqa.errors import ArchiveLockedError, ConfigError
 from pressqa.fsutil import WriteLock
 from pressqa.ingest.chunking import Chunker
 from pressqa.ingest.pipeline import IngestRun, ProgressCallback
 from pressqa.ingest.readers import RecordFields
 from pressqa.retrieve.hybrid import hybrid_search
+from pressqa.retrieve.timeparse import parse_time
 from pressqa.settings import Settings, load_settings
 from pressqa.store import Store
-from pressqa.types import ArchiveStats, Hit, IngestReport, Release
+from pressqa.types import ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
 
 
 class Archive:
@@ -99,9 +102,48 @@ class Archive:
             self.store.sync_keyword_index()
             return removed
 
-    def search(self, question: str, *, k: int = 5) -> list[Hit]:
-        """The ``k`` passages that best match ``question`` (dense and keyword search fused)."""
-        return hybrid_search(self.store, self.embedder, question, k)
+    def plan(
+        self,
+        question: str,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> QueryPlan:
+        """How ``question`` will be searched: explicit filters, and the time it names.
+
+        Explicit ``since``/``until`` win over a time read from the question; ``sources``
+        must be issuer names as stored (see ``stats().issuers``).
+        """
+        summary = self.store.registry.summary()
+        if sources:
+            known = summary["issuers"]
+            unknown = [source for source in sources if source not in known]
+            if unknown:
+                raise ConfigError(
+                    f"no releases from {', '.join(map(repr, unknown))} in this archive; issuers are: "
+                    + "; ".join(known)
+                )
+        filters = SearchFilters(since=since, until=until, sources=tuple(sources or ()))
+        time = parse_time(question, latest=summary["last_date"])
+        use: Literal["boost", "overridden"] | None = None
+        if time is not None:
+            use = "overridden" if since or until else "boost"
+        return QueryPlan(question=question, filters=filters, time=time, time_use=use)
+
+    def search(
+        self,
+        question: str,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        k: int = 5,
+    ) -> list[Hit]:
+        """The ``k`` passages that best match ``question`` (dense and keyword search fused),
+        limited to releases published between ``since`` and ``until`` by ``sources``."""
+        plan = self.plan(question, since=since, until=until, sources=sources)
+        return hybrid_search(self.store, self.embedder, plan, k)
 
     def release(self, doc_id: str) -> Release:
         """Metadata of one stored release (its ``text`` is left empty)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from pressqa import Archive, PressQAError, RecordFields, Settings
 from pressqa.settings import load_settings
-from pressqa.types import IngestProgress, IngestReport
+from pressqa.types import IngestProgress, IngestReport, SearchFilters
 
 EXIT_ERROR = 1
 EXIT_SOME_INPUTS_FAILED = 3
@@ -126,11 +126,22 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    limits = {"since": args.since, "until": args.until, "sources": args.source}
     with _open(args) as archive:
-        hits = archive.search(args.query, k=args.k)
+        plan = archive.plan(args.query, **limits)
+        hits = archive.search(args.query, k=args.k, **limits)
     if args.json:
-        print_json([dataclasses.asdict(hit) for hit in hits])
+        print_json({"plan": dataclasses.asdict(plan), "hits": [dataclasses.asdict(hit) for hit in hits]})
         return 0
+    if plan.time is not None:
+        how = {"boost": "favoured, not enforced", "overridden": "set aside for --since/--until"}[
+            plan.time_use or "boost"
+        ]
+        print(f'Time in the question: "{plan.time.phrase}" = {plan.time.label()} ({how})')
+    if plan.filters != SearchFilters():
+        print(f"Filters: {format_filters(plan.filters)}")
+    if plan.time is not None or plan.filters != SearchFilters():
+        print()
     if not hits:
         print("No release in the archive matches.")
     for number, hit in enumerate(hits, 1):
@@ -141,6 +152,22 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(textwrap.indent(textwrap.fill(hit.text, 96), "    > "))
         print()
     return 0
+
+
+def format_filters(filters: SearchFilters) -> str:
+    parts = []
+    if filters.since or filters.until:
+        parts.append(f"published {filters.since or '...'} to {filters.until or '...'}")
+    if filters.sources:
+        parts.append("issuers " + "; ".join(filters.sources))
+    return ", ".join(parts)
+
+
+def iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2021-03-31") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,6 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5, help="number of releases to show (default 5)")
+    search.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or after")
+    search.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or before")
+    search.add_argument(
+        "--source",
+        action="append",
+        metavar="ISSUER",
+        help="only releases of this issuer, as `pressqa stats` names it (repeatable)",
+    )
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     return parser
 

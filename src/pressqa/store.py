@@ -41,7 +41,7 @@ from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreErr
 from pressqa.fsutil import atomic_write_text
 from pressqa.keyword import KeywordIndex
 from pressqa.settings import Settings
-from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, describe
+from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, SearchFilters, describe
 
 log = logging.getLogger(__name__)
 
@@ -394,11 +394,14 @@ class Store:
         generation = self.registry.generation
         if self.keyword.generation == generation:
             return
-        ids, texts = [], []
+        ids, texts, dates, sources = [], [], [], []
         for chunk_id, document, metadata in self.iter_chunks():
+            release = release_of(metadata)
             ids.append(chunk_id)
-            texts.append(keyword_text(document, metadata))
-        self.keyword.rebuild(ids, texts, generation)
+            texts.append(f"{describe(release)}\n\n{document}")
+            dates.append(release.date)
+            sources.append(release.source)
+        self.keyword.rebuild(ids, texts, dates, sources, generation)
 
     def iter_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         offset = 0
@@ -449,6 +452,15 @@ def release_of(metadata: Mapping[str, Any]) -> Release:
     )
 
 
-def keyword_text(document: str, metadata: Mapping[str, Any]) -> str:
-    """The text the keyword index holds for a stored chunk: headline, issuer and date, then the passage."""
-    return f"{describe(release_of(metadata))}\n\n{document}"
+def chroma_where(filters: SearchFilters) -> dict[str, Any] | None:
+    """The Chroma ``where`` clause for ``filters`` (None when there is nothing to limit)."""
+    clauses: list[dict[str, Any]] = []
+    if filters.since:
+        clauses.append({"date_int": {"$gte": int(filters.since.strftime("%Y%m%d"))}})
+    if filters.until:
+        clauses.append({"date_int": {"$lte": int(filters.until.strftime("%Y%m%d"))}})
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -129,3 +129,54 @@ class Hit:
     date: dt.date | None = None
     url: str | None = None
     copies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpan:
+    """Dates a question asks about, and the words that said so (for the user to see and undo)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    phrase: str
+    kind: str  # "day", "month", "year", "fiscal-year", "range", "open"
+
+    def label(self) -> str:
+        if self.start and self.end:
+            return f"{self.start.isoformat()} to {self.end.isoformat()}"
+        if self.start:
+            return f"since {self.start.isoformat()}"
+        return f"until {self.end.isoformat()}" if self.end else "any time"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Limits on which releases may be retrieved; the dense and the keyword retriever
+    both honour them.  ``sources`` are issuer names as stored (any of them matches)."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sources: tuple[str, ...] = ()
+
+    def admits(self, date: dt.date | None, source: str | None) -> bool:
+        if (self.since or self.until) and date is None:
+            return False  # an undated release cannot be shown to fall in the range
+        if self.since and date and date < self.since:
+            return False
+        if self.until and date and date > self.until:
+            return False
+        return not self.sources or source in self.sources
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """How a question is searched: the filters enforced, and what was read from its words.
+
+    ``time`` is the span the question names; ``time_use`` says whether it limits the
+    search ("filter"), only favours releases published in or shortly after it ("boost"),
+    or is set aside because explicit ``since``/``until`` were given ("overridden").
+    """
+
+    question: str
+    filters: SearchFilters = SearchFilters()
+    time: TimeSpan | None = None
+    time_use: Literal["filter", "boost", "overridden"] | None = None

@@ -1,17 +1,33 @@
-"""Hybrid search: dense (Chroma) and keyword (bm25s) candidates fused by reciprocal rank."""
+"""Hybrid search: dense (Chroma) and keyword (bm25s) candidates, filtered alike, fused by
+reciprocal rank, favouring releases published when the question says."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
 from pressqa.embedding import Embedder
-from pressqa.store import Store, release_of
-from pressqa.types import Hit
+from pressqa.store import Store, chroma_where, release_of
+from pressqa.types import Hit, QueryPlan, TimeSpan
 
 # Reciprocal rank fusion constant from Cormack et al. (2009); 60 is the usual choice.
 RRF_K = 60
+# Added to the fused score of a chunk published in the window the question names (a
+# top-ranked chunk scores about 0.03).  On the 36 answerable dev questions, hit@1 rose
+# from 29 to 35 (0.01: 34; a hard filter on the same window: 35); hit@5 stayed 36.  A
+# boost, unlike a filter, still finds a December release announcing next year's events.
+TIME_BOOST = 0.02
+# Releases report events on the day or after: how long after a span its news still counts.
+PUBLICATION_LAG = {
+    "day": dt.timedelta(days=7),
+    "month": dt.timedelta(days=31),
+    "year": dt.timedelta(days=62),
+    "range": dt.timedelta(days=62),
+    "fiscal-year": dt.timedelta(days=150),
+    "open": dt.timedelta(0),
+}
 
 
 def reciprocal_rank_fusion(*rankings: list[str], k: int = RRF_K) -> list[tuple[str, float]]:
@@ -23,24 +39,44 @@ def reciprocal_rank_fusion(*rankings: list[str], k: int = RRF_K) -> list[tuple[s
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def hybrid_search(store: Store, embedder: Embedder, query: str, k: int = 5) -> list[Hit]:
-    """The ``k`` best passages for ``query``, one per release group (copies collapse into
-    their canonical release)."""
+def publication_window(span: TimeSpan) -> tuple[dt.date | None, dt.date | None]:
+    """The publication dates of releases likely to report on ``span``."""
+    end = span.end + PUBLICATION_LAG[span.kind] if span.end else None
+    if span.kind == "fiscal-year" and span.end:
+        # A fiscal year is asked about for its totals, announced in the months after it
+        # ends; inside it fall the announcements of the year before.
+        return span.end + dt.timedelta(days=1), end
+    return span.start, end
+
+
+def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5) -> list[Hit]:
+    """The ``k`` best passages for a planned question, one per release group (copies collapse
+    into their canonical release).  Both retrievers honour ``plan.filters``."""
     if store.chunks.count() == 0:
         return []
     depth = max(4 * k, 20)
-    vector = embedder.embed([query])[0]
-    dense = store.chunks.query(query_embeddings=[vector], n_results=depth, include=[])["ids"][0]
-    keyword = [chunk_id for chunk_id, _ in store.keyword.search(query, depth)]
-    fused = reciprocal_rank_fusion(dense, keyword)
-    records = store.chunks.get(ids=[chunk_id for chunk_id, _ in fused], include=["documents", "metadatas"])
+    vector = embedder.embed([plan.question])[0]
+    where = chroma_where(plan.filters)
+    dense = store.chunks.query(query_embeddings=[vector], n_results=depth, where=where, include=[])["ids"][0]
+    keyword = [chunk_id for chunk_id, _ in store.keyword.search(plan.question, depth, plan.filters)]
+    fused = dict(reciprocal_rank_fusion(dense, keyword))
+    if not fused:
+        return []
+    records = store.chunks.get(ids=list(fused), include=["documents", "metadatas"])
     found: dict[str, tuple[str, Mapping[str, Any]]] = dict(
         zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True)
     )
+    if plan.time is not None and plan.time_use == "boost":
+        start, end = publication_window(plan.time)
+        for chunk_id, (_, metadata) in found.items():
+            published = release_of(metadata).date
+            if published and (start is None or published >= start) and (end is None or published <= end):
+                fused[chunk_id] += TIME_BOOST
+    ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
     states = store.registry.states(list({str(metadata["doc_id"]) for _, metadata in found.values()}))
     hits: list[Hit] = []
     groups_seen: set[str] = set()
-    for chunk_id, score in fused:
+    for chunk_id, score in ranked:
         if chunk_id not in found:  # the keyword index can trail a delete by another process
             continue
         document, metadata = found[chunk_id]

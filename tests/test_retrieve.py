@@ -1,0 +1,111 @@
+"""Retrieval: filters honoured by both retrievers, fusion, and times read from questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from pressqa import Archive, ConfigError
+from pressqa.retrieve.hybrid import publication_window, reciprocal_rank_fusion
+from pressqa.store import chroma_where
+from pressqa.types import SearchFilters, TimeSpan
+
+D = dt.date
+
+# Releases on one topic from two issuers over four years, so filters decide what is found.
+RELEASES = [
+    ("harbour-2019", "2019-05-02", "Port Authority", "The harbour dredging contract was signed with a Dutch firm."),
+    ("harbour-2020", "2020-06-11", "Port Authority", "The harbour dredging works reached the inner basin this week."),
+    ("harbour-2021", "2021-03-15", "City Council", "The council approved more money for harbour dredging works."),
+    ("harbour-2022", "2022-09-30", "City Council", "Harbour dredging finished and the basin reopened to ferries."),
+    ("harbour-undated", None, "City Council", "A note on harbour dredging noise for residents near the quay."),
+]
+
+
+@pytest.fixture(scope="module")
+def harbour(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    folder = tmp_path_factory.mktemp("harbour")
+    source = folder / "releases.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"id": i, "title": f"Harbour update {i}", "date": d, "source": s, "url": None, "text": t}) + "\n"
+            for i, d, s, t in RELEASES
+        )
+    )
+    archive = Archive.open(folder / "archive")
+    archive.ingest([source])
+    return archive
+
+
+def doc_of(archive: Archive, chunk_id: str) -> str:
+    return str(archive.store.chunks.get(ids=[chunk_id])["metadatas"][0]["doc_id"])
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (SearchFilters(), {"harbour-2019", "harbour-2020", "harbour-2021", "harbour-2022", "harbour-undated"}),
+        (SearchFilters(since=D(2020, 6, 11)), {"harbour-2020", "harbour-2021", "harbour-2022"}),
+        (SearchFilters(until=D(2020, 6, 10)), {"harbour-2019"}),
+        (SearchFilters(since=D(2020, 1, 1), until=D(2021, 12, 31)), {"harbour-2020", "harbour-2021"}),
+        (SearchFilters(sources=("Port Authority",)), {"harbour-2019", "harbour-2020"}),
+        (SearchFilters(since=D(2021, 1, 1), sources=("Port Authority",)), set()),
+    ],
+)
+def test_both_retrievers_honour_the_same_filters(harbour: Archive, filters: SearchFilters, expected: set[str]) -> None:
+    keyword = {
+        doc_of(harbour, chunk_id) for chunk_id, _ in harbour.store.keyword.search("harbour dredging", 10, filters)
+    }
+    vector = harbour.embedder.embed(["harbour dredging"])[0]
+    found = harbour.store.chunks.query(query_embeddings=[vector], n_results=10, where=chroma_where(filters))
+    dense = {str(metadata["doc_id"]) for metadata in found["metadatas"][0]}  # type: ignore[index]
+    assert keyword == expected
+    assert dense == expected
+    hits = harbour.search("harbour dredging", since=filters.since, until=filters.until, sources=filters.sources, k=10)
+    assert {hit.doc_id for hit in hits} == expected
+
+
+def test_explicit_dates_win_over_the_question(harbour: Archive) -> None:
+    plan = harbour.plan("What happened to the harbour in 2019?", since=D(2022, 1, 1))
+    assert plan.time is not None and plan.time.phrase == "2019" and plan.time_use == "overridden"
+    hits = harbour.search("What happened to the harbour in 2019?", since=D(2022, 1, 1))
+    assert [hit.doc_id for hit in hits] == ["harbour-2022"]
+
+
+def test_a_time_in_the_question_favours_releases_of_that_time(harbour: Archive) -> None:
+    for year in ("2019", "2020", "2021", "2022"):
+        plan = harbour.plan(f"What was done about harbour dredging in {year}?")
+        assert plan.time_use == "boost" and plan.filters == SearchFilters()
+        hits = harbour.search(f"What was done about harbour dredging in {year}?", k=3)
+        assert hits[0].doc_id == f"harbour-{year}"
+        assert len(hits) == 3  # favoured, not enforced: other years still come after
+
+
+def test_unknown_issuer_is_a_clear_error(harbour: Archive) -> None:
+    with pytest.raises(ConfigError, match=r"'Port Autority'.*Port Authority"):
+        harbour.search("dredging", sources=["Port Autority"])
+
+
+def test_fusion_rewards_agreement() -> None:
+    fused = reciprocal_rank_fusion(["a", "b", "c"], ["c", "a", "d"])
+    assert [item for item, _ in fused] == ["a", "c", "b", "d"]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+
+
+def test_fiscal_year_totals_are_looked_for_after_the_year_ends() -> None:
+    fy2012 = TimeSpan(D(2011, 10, 1), D(2012, 9, 30), "fiscal year 2012", "fiscal-year")
+    start, end = publication_window(fy2012)
+    assert start == D(2012, 10, 1) and end is not None and D(2012, 12, 4) <= end <= D(2013, 3, 1)
+    march = TimeSpan(D(2011, 3, 1), D(2011, 3, 31), "March 2011", "month")
+    assert publication_window(march) == (D(2011, 3, 1), D(2011, 5, 1))
+
+
+def test_sample_archive_question_about_a_fiscal_year(sample_archive: Archive, tmp_path: Path) -> None:
+    for year, published in (("2019", D(2020, 1, 9)), ("2020", D(2021, 1, 14)), ("2021", D(2022, 2, 1))):
+        hits = sample_archive.search(
+            f"How much did the Justice Department recover under the False Claims Act in fiscal year {year}?", k=1
+        )
+        assert hits[0].date == published
