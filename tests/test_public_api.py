@@ -18,12 +18,15 @@ def test_exported_names_are_pinned() -> None:
             "IngestProgress",
             "IngestReport",
             "PressQAError",
+            "QueryPlan",
             "RecordFields",
             "Release",
             "ReleaseNotFoundError",
+            "SearchFilters",
             "Settings",
             "SettingsMismatchError",
             "StoreError",
+            "TimeSpan",
             "__version__",
         ]
     )

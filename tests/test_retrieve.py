@@ -10,6 +10,7 @@ import pytest
 
 from pressqa import Archive, ConfigError
 from pressqa.retrieve.hybrid import publication_window, reciprocal_rank_fusion
+from pressqa.retrieve.issuers import IssuerMatcher
 from pressqa.store import chroma_where
 from pressqa.types import SearchFilters, TimeSpan
 
@@ -109,3 +110,45 @@ def test_sample_archive_question_about_a_fiscal_year(sample_archive: Archive, tm
             f"How much did the Justice Department recover under the False Claims Act in fiscal year {year}?", k=1
         )
         assert hits[0].date == published
+
+
+ISSUERS = [
+    "U.S. Department of Justice, Office of Public Affairs",
+    "NATO International Security Assistance Force (ISAF), Afghanistan",
+    "Ministry of National Defense of the People's Republic of China",
+    "Ministry of Defence of the Russian Federation",
+    "Ministry of Foreign Affairs of the People's Republic of China",
+    "U.S. Department of State",
+    "City of Boston, Office of the Mayor",
+    "Office of U.S. Senator Clinton",
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("According to China's Ministry of National Defense, what made 2021 special?", (ISSUERS[2],)),
+        ("What did China\u2019s defense ministry say about the exercise?", (ISSUERS[2],)),
+        ("What did Russia's defence ministry announce?", (ISSUERS[3],)),
+        ("What did the Chinese foreign ministry say about the treaty?", (ISSUERS[4],)),
+        ("How much did the Justice Department recover?", (ISSUERS[0],)),
+        ("How much did DOJ recover in fiscal year 2014?", (ISSUERS[0],)),
+        ("How many insurgents did ISAF report killed in Kunar?", (ISSUERS[1],)),
+        ("What did the State Department say about New START?", (ISSUERS[5],)),
+        ("What did the mayor of Boston declare?", (ISSUERS[6],)),
+        ("What did Senator Clinton propose for veterans?", (ISSUERS[7],)),
+        ("Which exercises did Russia join in China in 2021?", ()),  # countries, not issuers
+        ("Which city declared a snow emergency?", ()),  # no name to tell cities apart
+        ("Who was sentenced in the Boeing case?", ()),
+    ],
+)
+def test_issuers_named_in_questions(question: str, expected: tuple[str, ...]) -> None:
+    assert IssuerMatcher(ISSUERS).match(question) == expected
+
+
+def test_named_issuer_is_reported_and_explicit_sources_win(harbour: Archive) -> None:
+    plan = harbour.plan("What did the Port Authority say about dredging?")
+    assert plan.issuers == ("Port Authority",) and plan.issuers_use == "boost"
+    assert harbour.search("What did the Port Authority say about dredging?", k=1)[0].source == "Port Authority"
+    plan = harbour.plan("What did the Port Authority say about dredging?", sources=["City Council"])
+    assert plan.issuers_use == "overridden" and plan.filters.sources == ("City Council",)

@@ -37,7 +37,10 @@ from pressqa.types import (  # noqa: E402
     IngestProblem,
     IngestProgress,
     IngestReport,
+    QueryPlan,
     Release,
+    SearchFilters,
+    TimeSpan,
 )
 
 __version__ = "0.1.0"
@@ -55,11 +58,14 @@ __all__ = [
     "IngestProgress",
     "IngestReport",
     "PressQAError",
+    "QueryPlan",
     "RecordFields",
     "Release",
     "ReleaseNotFoundError",
+    "SearchFilters",
     "Settings",
     "SettingsMismatchError",
     "StoreError",
+    "TimeSpan",
     "__version__",
 ]

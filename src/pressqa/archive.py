@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
 
 from pressqa.embedding import Embedder
 from pressqa.errors import ArchiveLockedError, ConfigError
@@ -15,6 +14,7 @@ from pressqa.ingest.chunking import Chunker
 from pressqa.ingest.pipeline import IngestRun, ProgressCallback
 from pressqa.ingest.readers import RecordFields
 from pressqa.retrieve.hybrid import hybrid_search
+from pressqa.retrieve.issuers import IssuerMatcher
 from pressqa.retrieve.timeparse import parse_time
 from pressqa.settings import Settings, load_settings
 from pressqa.store import Store
@@ -126,10 +126,15 @@ class Archive:
                 )
         filters = SearchFilters(since=since, until=until, sources=tuple(sources or ()))
         time = parse_time(question, latest=summary["last_date"])
-        use: Literal["boost", "overridden"] | None = None
-        if time is not None:
-            use = "overridden" if since or until else "boost"
-        return QueryPlan(question=question, filters=filters, time=time, time_use=use)
+        issuers = IssuerMatcher(summary["issuers"]).match(question)
+        return QueryPlan(
+            question=question,
+            filters=filters,
+            time=time,
+            time_use=("overridden" if since or until else "boost") if time else None,
+            issuers=issuers,
+            issuers_use=("overridden" if sources else "boost") if issuers else None,
+        )
 
     def search(
         self,

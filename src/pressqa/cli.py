@@ -138,9 +138,12 @@ def cmd_search(args: argparse.Namespace) -> int:
             plan.time_use or "boost"
         ]
         print(f'Time in the question: "{plan.time.phrase}" = {plan.time.label()} ({how})')
+    if plan.issuers:
+        how = {"boost": "favoured, not enforced", "overridden": "set aside for --source"}[plan.issuers_use or "boost"]
+        print(f"Issuer named in the question: {'; '.join(plan.issuers)} ({how})")
     if plan.filters != SearchFilters():
         print(f"Filters: {format_filters(plan.filters)}")
-    if plan.time is not None or plan.filters != SearchFilters():
+    if plan.time is not None or plan.issuers or plan.filters != SearchFilters():
         print()
     if not hits:
         print("No release in the archive matches.")

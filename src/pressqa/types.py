@@ -171,12 +171,15 @@ class SearchFilters:
 class QueryPlan:
     """How a question is searched: the filters enforced, and what was read from its words.
 
-    ``time`` is the span the question names; ``time_use`` says whether it limits the
-    search ("filter"), only favours releases published in or shortly after it ("boost"),
-    or is set aside because explicit ``since``/``until`` were given ("overridden").
+    ``time`` is the span the question names; ``time_use`` says whether it favours
+    releases published in or shortly after it ("boost") or is set aside because explicit
+    ``since``/``until`` were given ("overridden").  ``issuers`` are the archive's issuers the
+    question names, likewise favoured unless explicit ``sources`` were given.
     """
 
     question: str
     filters: SearchFilters = SearchFilters()
     time: TimeSpan | None = None
-    time_use: Literal["filter", "boost", "overridden"] | None = None
+    time_use: Literal["boost", "overridden"] | None = None
+    issuers: tuple[str, ...] = ()
+    issuers_use: Literal["boost", "overridden"] | None = None

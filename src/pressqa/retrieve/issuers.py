@@ -1,0 +1,82 @@
+"""Issuer mentions in a question ("China's defense ministry", "the Justice Department", "ISAF"),
+matched against the issuers actually present in the archive.
+
+A mention needs an organisation word that the issuer's name also has (ministry,
+department, senator, ...) or one of the issuer's acronyms; then the issuer whose
+distinctive words the question shares most wins.  "Russia" or "China" alone names a
+country, not an issuer, so "Which exercises did Russia join in China?" infers nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_WORD = re.compile("[A-Za-z][A-Za-z.'\u2019]*")  # \u2019: the typographic apostrophe
+# Words that make a phrase an organisation, when the issuer's name has them too.
+ORGANISATION_WORDS = {
+    "ministry", "department", "office", "force", "forces", "senator", "senate", "mayor", "city", "government",
+    "embassy", "agency", "command", "council", "commission", "army", "navy", "police", "court", "attorney",
+    "authority", "administration", "bureau", "service", "committee", "house",
+}  # fmt: skip
+# Words of an issuer's name that say nothing about which issuer it is.
+GENERIC = ORGANISATION_WORDS | {
+    "of", "the", "and", "for", "on", "public", "affairs", "people's", "republic", "federation", "u.s.", "us",
+    "united", "states", "international", "national", "office", "press", "information",
+}  # fmt: skip
+COUNTRIES = {
+    "china": "china", "chinese": "china", "prc": "china",
+    "russia": "russia", "russian": "russia",
+    "u.s.": "united-states", "us": "united-states", "american": "united-states", "america": "united-states",
+    "afghanistan": "afghanistan", "afghan": "afghanistan",
+    "ukraine": "ukraine", "ukrainian": "ukraine",
+}  # fmt: skip
+SPELLINGS = {"defence": "defense", "ministries": "ministry", "departments": "department"}
+
+
+def _words(text: str) -> list[str]:
+    words = []
+    for raw in _WORD.findall(text):
+        word = raw.lower().rstrip(".").removesuffix("'s").removesuffix("\u2019s")
+        word = "u.s." if word in ("u.s", "u.s.") else word
+        words.append(SPELLINGS.get(word, word))
+    return words
+
+
+def _acronyms(issuer: str) -> set[str]:
+    """ISAF from "(ISAF)", NATO from "NATO ...", and DOJ-style initials ("Department of
+    Justice") of a short name before its first comma."""
+    found = set(re.findall(r"\(([A-Z]{2,})\)", issuer)) | set(re.findall(r"\b([A-Z]{3,})\b", issuer))
+    words = re.findall(r"\b(?:[A-Z][a-z]+|of)\b", issuer.split(",")[0])
+    initials = "".join(word[0] for word in words).upper()
+    if 3 <= len(initials) <= 5:
+        found.add(initials)
+    return found
+
+
+class IssuerMatcher:
+    """Finds which of an archive's issuers a question names."""
+
+    def __init__(self, issuers: Iterable[str]) -> None:
+        self._profiles = []
+        for issuer in issuers:
+            words = set(_words(issuer))
+            countries = {COUNTRIES[word] for word in words if word in COUNTRIES}
+            distinctive = words - GENERIC - set(COUNTRIES)
+            self._profiles.append((issuer, words & ORGANISATION_WORDS, distinctive, countries, _acronyms(issuer)))
+
+    def match(self, question: str) -> tuple[str, ...]:
+        """The issuers the question names (several when it cannot tell them apart), or ()."""
+        words = set(_words(question))
+        countries = {COUNTRIES[word] for word in words if word in COUNTRIES}
+        capitals = set(re.findall(r"\b[A-Z]{2,}\b", question))
+        scored: list[tuple[int, str]] = []
+        for issuer, organisation, distinctive, issuer_countries, acronyms in self._profiles:
+            if capitals & acronyms:
+                scored.append((10, issuer))
+            elif organisation & words and distinctive & words:
+                scored.append((len(distinctive & words) + len(issuer_countries & countries), issuer))
+        if not scored:
+            return ()
+        best = max(score for score, _ in scored)
+        return tuple(sorted(issuer for score, issuer in scored if score == best))
