@@ -152,3 +152,8 @@ def test_named_issuer_is_reported_and_explicit_sources_win(harbour: Archive) -> 
     assert harbour.search("What did the Port Authority say about dredging?", k=1)[0].source == "Port Authority"
     plan = harbour.plan("What did the Port Authority say about dredging?", sources=["City Council"])
     assert plan.issuers_use == "overridden" and plan.filters.sources == ("City Council",)
+
+
+def test_the_country_next_to_the_ministry_decides() -> None:
+    question = "What did China's defense ministry say about exercises with Russia in 2021?"
+    assert IssuerMatcher(ISSUERS).match(question) == (ISSUERS[2],)

@@ -67,15 +67,22 @@ class IssuerMatcher:
 
     def match(self, question: str) -> tuple[str, ...]:
         """The issuers the question names (several when it cannot tell them apart), or ()."""
-        words = set(_words(question))
-        countries = {COUNTRIES[word] for word in words if word in COUNTRIES}
+        sequence = _words(question)
+        words = set(sequence)
+        # A country counts only next to an organisation word: in "China's defense ministry
+        # ... with Russia", the ministry is China's.
+        near = {
+            COUNTRIES[word]
+            for at, word in enumerate(sequence)
+            if word in COUNTRIES and any(other in ORGANISATION_WORDS for other in sequence[max(at - 4, 0) : at + 5])
+        }
         capitals = set(re.findall(r"\b[A-Z]{2,}\b", question))
         scored: list[tuple[int, str]] = []
         for issuer, organisation, distinctive, issuer_countries, acronyms in self._profiles:
             if capitals & acronyms:
                 scored.append((10, issuer))
             elif organisation & words and distinctive & words:
-                scored.append((len(distinctive & words) + len(issuer_countries & countries), issuer))
+                scored.append((len(distinctive & words) + len(issuer_countries & near), issuer))
         if not scored:
             return ()
         best = max(score for score, _ in scored)
