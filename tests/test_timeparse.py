@@ -14,11 +14,22 @@ D = dt.date
 @pytest.mark.parametrize(
     ("question", "start", "end", "phrase"),
     [
-        ("Which exercises did Russia join in China in 2021?", D(2021, 1, 1), D(2021, 12, 31), "2021"),
+        ("Which exercises did Russia join in China in 2021?", D(2021, 1, 1), D(2021, 12, 31), "in 2021"),
+        ("Which releases from 2012 mention opium?", D(2012, 1, 1), D(2012, 12, 31), "from 2012"),
+        ("Who was charged during 2015 in Ohio?", D(2015, 1, 1), D(2015, 12, 31), "during 2015"),
+        ("Cases after 2019?", D(2020, 1, 1), None, "after 2019"),
+        ("Cases after March 2019?", D(2019, 4, 1), None, "after March 2019"),
+        ("Cases until 2012?", None, D(2012, 12, 31), "until 2012"),
+        ("Settlements 2010 to 2012?", D(2010, 1, 1), D(2012, 12, 31), "2010 to 2012"),
+        ("Seizures in 2010 and 2012?", D(2010, 1, 1), D(2012, 12, 31), "in 2010 and 2012"),
+        ("Budget for 2012-13?", D(2012, 1, 1), D(2013, 12, 31), "2012-13"),
+        ("Recoveries in fiscal years 2011 and 2012?", D(2010, 10, 1), D(2012, 9, 30), "fiscal years 2011 and 2012"),
+        ("Recoveries in FY13?", D(2012, 10, 1), D(2013, 9, 30), "FY13"),
         ("How much dry opium was found in Garm Ser in March 2011?", D(2011, 3, 1), D(2011, 3, 31), "March 2011"),
         ("Who was arrested in late January 2013?", D(2013, 1, 21), D(2013, 1, 31), "late January 2013"),
         ("What was seized in early November 2012?", D(2012, 11, 1), D(2012, 11, 10), "early November 2012"),
         ("What happened in mid-2012?", D(2012, 5, 1), D(2012, 8, 31), "mid-2012"),
+        ("What did the ministry say in May 2013?", D(2013, 5, 1), D(2013, 5, 31), "May 2013"),
         ("What was recovered in fiscal year 2012?", D(2011, 10, 1), D(2012, 9, 30), "fiscal year 2012"),
         ("Recoveries in FY2014?", D(2013, 10, 1), D(2014, 9, 30), "FY2014"),
         ("Recoveries in FY 2014?", D(2013, 10, 1), D(2014, 9, 30), "FY 2014"),
@@ -54,7 +65,9 @@ def test_relative_years_read_against_the_archive_not_the_clock() -> None:
     [
         "Who created the AlphaBay marketplace?",
         "On what date was Mullah Abdul Rahman arrested?",  # no year: nothing to anchor
-        "How many of the 1500 troops were deployed?",  # a number, not a year
+        "How many of the 2000 troops were deployed?",  # a number, not a year
+        "What did Resolution 1973 authorise?",
+        "What may 2013 bring for the treaty?",  # "may" the verb
         "What happened on February 30, 2012?",  # no such day
         "Settlements between 2014 and 2010?",  # backwards
     ],

@@ -17,7 +17,7 @@ from pressqa.retrieve.hybrid import hybrid_search
 from pressqa.retrieve.issuers import IssuerMatcher
 from pressqa.retrieve.timeparse import parse_time
 from pressqa.settings import Settings, load_settings
-from pressqa.store import Store
+from pressqa.store import UNKNOWN_ISSUER, Store
 from pressqa.types import ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
 
 
@@ -110,23 +110,26 @@ class Archive:
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
     ) -> QueryPlan:
-        """How ``question`` will be searched: explicit filters, and the time it names.
+        """How ``question`` will be searched: explicit filters, and the time and issuers it
+        names.  The plan can be edited (say, an inferred issuer dropped) and given to ``search``.
 
-        Explicit ``since``/``until`` win over a time read from the question; ``sources``
-        must be issuer names as stored (see ``stats().issuers``).
+        Explicit ``since``/``until``/``sources`` win over what is read from the question;
+        ``sources`` must be issuer names as stored (see ``stats().issuers``).
         """
+        if since and until and since > until:
+            raise ConfigError(f"since ({since}) is after until ({until})")
+        if isinstance(sources, str):
+            sources = [sources]
         summary = self.store.registry.summary()
-        if sources:
-            known = summary["issuers"]
-            unknown = [source for source in sources if source not in known]
-            if unknown:
-                raise ConfigError(
-                    f"no releases from {', '.join(map(repr, unknown))} in this archive; issuers are: "
-                    + "; ".join(known)
-                )
+        known = [issuer for issuer in summary["issuers"] if issuer != UNKNOWN_ISSUER]
+        unknown = [source for source in sources or () if source not in known]
+        if unknown:
+            raise ConfigError(
+                f"no releases from {', '.join(map(repr, unknown))} in this archive; issuers are: " + "; ".join(known)
+            )
         filters = SearchFilters(since=since, until=until, sources=tuple(sources or ()))
         time = parse_time(question, latest=summary["last_date"])
-        issuers = IssuerMatcher(summary["issuers"]).match(question)
+        issuers = IssuerMatcher(known).match(question)
         return QueryPlan(
             question=question,
             filters=filters,
@@ -138,7 +141,7 @@ class Archive:
 
     def search(
         self,
-        question: str,
+        question: str | QueryPlan,
         *,
         since: dt.date | None = None,
         until: dt.date | None = None,
@@ -146,8 +149,14 @@ class Archive:
         k: int = 5,
     ) -> list[Hit]:
         """The ``k`` passages that best match ``question`` (dense and keyword search fused),
-        limited to releases published between ``since`` and ``until`` by ``sources``."""
-        plan = self.plan(question, since=since, until=until, sources=sources)
+        limited to releases published between ``since`` and ``until`` by ``sources``;
+        or the passages for a plan made by ``plan()``."""
+        if isinstance(question, QueryPlan):
+            if since or until or sources:
+                raise ConfigError("give filters to plan(), not with a plan to search()")
+            plan = question
+        else:
+            plan = self.plan(question, since=since, until=until, sources=sources)
         return hybrid_search(self.store, self.embedder, plan, k)
 
     def release(self, doc_id: str) -> Release:

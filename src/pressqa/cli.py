@@ -129,7 +129,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     limits = {"since": args.since, "until": args.until, "sources": args.source}
     with _open(args) as archive:
         plan = archive.plan(args.query, **limits)
-        hits = archive.search(args.query, k=args.k, **limits)
+        hits = archive.search(plan, k=args.k)
     if args.json:
         print_json({"plan": dataclasses.asdict(plan), "hits": [dataclasses.asdict(hit) for hit in hits]})
         return 0

@@ -41,12 +41,13 @@ from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreErr
 from pressqa.fsutil import atomic_write_text
 from pressqa.keyword import KeywordIndex
 from pressqa.settings import Settings
-from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, SearchFilters, describe
+from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, SearchFilters, date_int, describe
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 COLLECTION = "chunks"
+UNKNOWN_ISSUER = "(unknown)"  # how statistics count releases whose issuer was not found
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
@@ -253,7 +254,7 @@ class Registry:
         ).fetchone()
         issuers = dict(
             self._db.execute(
-                "SELECT COALESCE(source, '(unknown)'), COUNT(*) FROM releases GROUP BY 1 ORDER BY 2 DESC, 1"
+                "SELECT COALESCE(source, ?), COUNT(*) FROM releases GROUP BY 1 ORDER BY 2 DESC, 1", (UNKNOWN_ISSUER,)
             )
         )
         return {
@@ -456,9 +457,9 @@ def chroma_where(filters: SearchFilters) -> dict[str, Any] | None:
     """The Chroma ``where`` clause for ``filters`` (None when there is nothing to limit)."""
     clauses: list[dict[str, Any]] = []
     if filters.since:
-        clauses.append({"date_int": {"$gte": int(filters.since.strftime("%Y%m%d"))}})
+        clauses.append({"date_int": {"$gte": date_int(filters.since)}})
     if filters.until:
-        clauses.append({"date_int": {"$lte": int(filters.until.strftime("%Y%m%d"))}})
+        clauses.append({"date_int": {"$lte": date_int(filters.until)}})
     if filters.sources:
         clauses.append({"source": {"$in": list(filters.sources)}})
     if not clauses:

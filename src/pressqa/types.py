@@ -27,8 +27,12 @@ class Release:
 
     @property
     def date_int(self) -> int | None:
-        """The date as ``YYYYMMDD``, the form Chroma filters on with ``$gte``/``$lte``."""
-        return int(self.date.strftime("%Y%m%d")) if self.date else None
+        return date_int(self.date) if self.date else None
+
+
+def date_int(day: dt.date) -> int:
+    """A date as ``YYYYMMDD``, the form Chroma filters on with ``$gte``/``$lte``."""
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +142,7 @@ class TimeSpan:
     start: dt.date | None
     end: dt.date | None
     phrase: str
-    kind: str  # "day", "month", "year", "fiscal-year", "range", "open"
+    kind: Literal["day", "month", "year", "fiscal-year", "range", "open"]
 
     def label(self) -> str:
         if self.start and self.end:
@@ -158,12 +162,11 @@ class SearchFilters:
     sources: tuple[str, ...] = ()
 
     def admits(self, date: dt.date | None, source: str | None) -> bool:
-        if (self.since or self.until) and date is None:
-            return False  # an undated release cannot be shown to fall in the range
-        if self.since and date and date < self.since:
-            return False
-        if self.until and date and date > self.until:
-            return False
+        if self.since or self.until:
+            if date is None:
+                return False  # an undated release cannot be shown to fall in the range
+            if (self.since and date < self.since) or (self.until and date > self.until):
+                return False
         return not self.sources or source in self.sources
 
 

@@ -52,8 +52,8 @@ def publication_window(span: TimeSpan) -> tuple[dt.date | None, dt.date | None]:
 
 
 def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5) -> list[Hit]:
-    """The ``k`` best passages for a planned question, one per release group (copies collapse
-    into their canonical release).  Both retrievers honour ``plan.filters``."""
+    """The ``k`` best passages for a planned question, one per duplicate group (its best-ranked
+    member, listing the others as copies).  Both retrievers honour ``plan.filters``."""
     if store.chunks.count() == 0:
         return []
     depth = max(4 * k, 20)

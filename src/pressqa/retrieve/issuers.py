@@ -27,7 +27,7 @@ GENERIC = ORGANISATION_WORDS | {
 COUNTRIES = {
     "china": "china", "chinese": "china", "prc": "china",
     "russia": "russia", "russian": "russia",
-    "u.s.": "united-states", "us": "united-states", "american": "united-states", "america": "united-states",
+    "u.s.": "united-states", "american": "united-states", "america": "united-states",
     "afghanistan": "afghanistan", "afghan": "afghanistan",
     "ukraine": "ukraine", "ukrainian": "ukraine",
 }  # fmt: skip
@@ -48,10 +48,13 @@ def _acronyms(issuer: str) -> set[str]:
     Justice") of a short name before its first comma."""
     found = set(re.findall(r"\(([A-Z]{2,})\)", issuer)) | set(re.findall(r"\b([A-Z]{3,})\b", issuer))
     words = re.findall(r"\b(?:[A-Z][a-z]+|of)\b", issuer.split(",")[0])
-    initials = "".join(word[0] for word in words).upper()
-    if 3 <= len(initials) <= 5:
-        found.add(initials)
+    for initials in ("".join(w[0] for w in words).upper(), "".join(w[0] for w in words if w != "of")):
+        if 3 <= len(initials) <= 5:  # DOJ keeps the "of", FBI drops it
+            found.add(initials)
     return found
+
+
+_GENERIC_WORDS = set(_words(" ".join(GENERIC)))  # spelled as _words spells a name ("people's" -> "people")
 
 
 class IssuerMatcher:
@@ -62,7 +65,7 @@ class IssuerMatcher:
         for issuer in issuers:
             words = set(_words(issuer))
             countries = {COUNTRIES[word] for word in words if word in COUNTRIES}
-            distinctive = words - GENERIC - set(COUNTRIES)
+            distinctive = words - _GENERIC_WORDS - set(COUNTRIES)
             self._profiles.append((issuer, words & ORGANISATION_WORDS, distinctive, countries, _acronyms(issuer)))
 
     def match(self, question: str) -> tuple[str, ...]:
@@ -79,10 +82,12 @@ class IssuerMatcher:
         capitals = set(re.findall(r"\b[A-Z]{2,}\b", question))
         scored: list[tuple[int, str]] = []
         for issuer, organisation, distinctive, issuer_countries, acronyms in self._profiles:
-            if capitals & acronyms:
-                scored.append((10, issuer))
-            elif organisation & words and distinctive & words:
-                scored.append((len(distinctive & words) + len(issuer_countries & near), issuer))
+            if near and issuer_countries and not issuer_countries & near:
+                continue  # "Ukraine's defense ministry" is no other country's
+            named = bool(capitals & acronyms) or bool(organisation & words and distinctive & words)
+            if named:
+                score = bool(capitals & acronyms) + len(distinctive & words) + len(issuer_countries & near)
+                scored.append((score, issuer))
         if not scored:
             return ()
         best = max(score for score, _ in scored)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from typing import Literal
 
 from pressqa.types import TimeSpan
 
@@ -18,9 +19,20 @@ D = dt.date
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+# "may" and "mar" are also words ("what may 2013 bring"): only capitalised are they months.
+_MONTH = (
+    r"(?P<month>"
+    + "|".join(
+        name if name not in ("may", "mar") else f"(?-i:{name.capitalize()})"
+        for name in sorted(_MONTHS, key=len, reverse=True)
+    )
+    + r")\.?"
+)
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _PART = r"(?P<part>early|mid|middle of|late|end of|beginning of|start of)"
+# A bare number is a year only after words that introduce a time ("in 2012"), so that
+# "the 2000 troops" or "Resolution 1973" are not read as dates.
+_LEAD = r"(?:in|during|of|for|throughout|by|from)"
 
 
 def _month_span(year: int, month: int, part: str | None = None) -> tuple[dt.date, dt.date]:
@@ -46,22 +58,37 @@ def _year_span(year: int, part: str | None = None) -> tuple[dt.date, dt.date]:
 
 # Most specific first: the first pattern that matches decides.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("fiscal-year", re.compile(rf"\b(?:fiscal(?:\s+year)?|FY)\s*'?{_YEAR}\b", re.IGNORECASE)),
     (
-        "range",
+        "fiscal-year",
         re.compile(
-            r"\b(?:between|from)\s+(?P<first>(?:19|20)\d{2})\s+(?:and|to|through|until|-)\s+(?P<last>(?:19|20)\d{2})\b",
+            r"\b(?:fiscal(?:\s+years?)?|FY)\s*'?(?P<first>(?:19|20)?\d{2})"
+            r"(?:\s*(?:-|\u2013|to|through|and)\s*(?:FY\s*)?'?(?P<last>(?:19|20)?\d{2}))?\b",
             re.IGNORECASE,
         ),
     ),
-    ("since", re.compile(rf"\b(?:since|after|from)\s+(?:(?:{_MONTH})\s+)?{_YEAR}\b", re.IGNORECASE)),
-    ("before", re.compile(rf"\b(?:before|until|prior to)\s+(?:(?:{_MONTH})\s+)?{_YEAR}\b", re.IGNORECASE)),
+    (
+        "range",
+        re.compile(
+            r"\b(?:between\s+|from\s+|in\s+)?(?P<first>(?:19|20)\d{2})\s*(?:-|\u2013|and|to|through|until)\s*"
+            r"(?P<last>(?:19|20)?\d{2})\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("since", re.compile(rf"\b(?P<which>since|after)\s+(?:(?:{_MONTH})\s+)?{_YEAR}\b", re.IGNORECASE)),
+    ("before", re.compile(rf"\b(?P<which>before|until|prior to)\s+(?:(?:{_MONTH})\s+)?{_YEAR}\b", re.IGNORECASE)),
     ("day", re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+{_YEAR}\b", re.IGNORECASE)),
     ("day", re.compile(rf"\b(?P<day>\d{{1,2}})\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE)),
     ("month", re.compile(rf"\b(?:{_PART}[\s-]+)?{_MONTH},?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)),
-    ("year", re.compile(rf"\b(?:{_PART}[\s-]+)?{_YEAR}\b", re.IGNORECASE)),
-    ("relative", re.compile(r"\b(?P<which>last|this|previous|past)\s+year\b", re.IGNORECASE)),
+    ("year", re.compile(rf"(?:\b{_LEAD}\s+|\b{_PART}[\s-]+)(?:the\s+year\s+)?{_YEAR}\b", re.IGNORECASE)),
+    ("relative", re.compile(r"\b(?P<which>last|this)\s+year\b", re.IGNORECASE)),
 ]
+
+
+# The kind a span is reported as (it sets how long after it releases still report on it).
+_KINDS: dict[str, Literal["day", "month", "year", "fiscal-year", "range", "open"]] = {
+    "since": "open", "before": "open", "relative": "year", "fiscal-year": "fiscal-year", "range": "range",
+    "day": "day", "month": "month", "year": "year",
+}  # fmt: skip
 
 
 def parse_time(question: str, *, latest: dt.date | None = None) -> TimeSpan | None:
@@ -79,8 +106,16 @@ def parse_time(question: str, *, latest: dt.date | None = None) -> TimeSpan | No
         span = _span(kind, match, latest)
         if span is None:
             return None
-        return TimeSpan(span[0], span[1], match.group(0), "open" if kind in ("since", "before") else kind)
+        phrase = match.group(0).strip()
+        return TimeSpan(span[0], span[1], phrase, _KINDS[kind])
     return None
+
+
+def _full_year(first: int, last: str | None) -> int | None:
+    """The closing year of a range: "2012-13" ends in 2013, "2010 to 2012" in 2012."""
+    if last is None:
+        return first
+    return int(last) if len(last) == 4 else first // 100 * 100 + int(last)
 
 
 def _span(kind: str, match: re.Match[str], latest: dt.date | None) -> tuple[dt.date | None, dt.date | None] | None:
@@ -88,26 +123,30 @@ def _span(kind: str, match: re.Match[str], latest: dt.date | None) -> tuple[dt.d
     month = _MONTHS[groups["month"].lower()] if groups.get("month") else None
     year = int(groups["year"]) if groups.get("year") else None
     part = groups["part"].lower() if groups.get("part") else None
-    if kind == "fiscal-year" and year:  # US federal fiscal year: October to September
-        return D(year - 1, 10, 1), D(year, 9, 30)
-    if kind == "range":
-        first, last = int(groups["first"]), int(groups["last"])
-        return (D(first, 1, 1), D(last, 12, 31)) if first <= last else None
-    if kind == "since" and year:
-        return (_month_span(year, month)[0] if month else D(year, 1, 1)), None
-    if kind == "before" and year:
-        return None, (_month_span(year, month)[0] if month else D(year, 1, 1)) - dt.timedelta(days=1)
-    if kind == "day" and year and month:
+    if kind in ("fiscal-year", "range"):
+        first = int(groups["first"])
+        first = first if first >= 100 else 2000 + first  # FY13
+        last = _full_year(first, groups.get("last"))
+        if last is None or last < first:
+            return None
+        if kind == "fiscal-year":  # US federal fiscal years run October to September
+            return D(first - 1, 10, 1), D(last, 9, 30)
+        return D(first, 1, 1), D(last, 12, 31)
+    if year is None:
+        if kind == "relative" and latest is not None:
+            return _year_span(latest.year - (0 if groups["which"].lower() == "this" else 1))
+        return None
+    named = _month_span(year, month) if month else _year_span(year)
+    if kind == "since":  # "since 2019" includes 2019; "after 2019" starts in 2020
+        return (named[0] if groups["which"].lower() == "since" else named[1] + dt.timedelta(days=1)), None
+    if kind == "before":  # "until 2012" includes 2012; "before 2012" ends in 2011
+        return None, (named[1] if groups["which"].lower() == "until" else named[0] - dt.timedelta(days=1))
+    if kind == "day" and month:
         try:
             day = D(year, month, int(groups["day"]))
         except ValueError:
             return None
         return day, day
-    if kind == "month" and year and month:
+    if kind == "month" and month:
         return _month_span(year, month, part)
-    if kind == "year" and year:
-        return _year_span(year, part)
-    if kind == "relative" and latest is not None:
-        offset = 0 if groups["which"].lower() == "this" else 1
-        return _year_span(latest.year - offset)
-    return None
+    return _year_span(year, part)
