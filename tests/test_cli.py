@@ -84,3 +84,15 @@ def test_bad_setting_in_the_environment_is_a_clean_error(
     assert main(["stats", "--archive", str(tmp_path)]) == EXIT_ERROR
     error = capsys.readouterr().err
     assert "invalid settings" in error and "chunk_size" in error and "Traceback" not in error
+
+
+def test_ingest_shows_progress_with_both_rates(tmp_path: Path) -> None:
+    executable = Path(sys.executable).parent / "pressqa"
+    result = subprocess.run(
+        [str(executable), "ingest", str(SAMPLE_ARCHIVE / "nato"), "--archive", str(tmp_path / "a")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "3/3" in result.stderr and "release/s" in result.stderr and "chunks/s" in result.stderr
+    assert result.stdout.startswith(f"Archive {tmp_path / 'a'}: 3 added")
