@@ -65,6 +65,17 @@ def test_ingest_stats_search_delete(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "Holmes" in hits[0]["title"] and hits[0]["date"] == "2022-11-18"
     doc_id = hits[0]["doc_id"]
 
+    question = "How much did the Justice Department recover in fiscal year 2021?"
+    assert main(["search", question, "--archive", archive, "-k", "1", "--since", "2020-01-01"]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        'Time in the question: "fiscal year 2021" = 2020-10-01 to 2021-09-30 (set aside for the explicit filters)'
+        in shown
+    )
+    assert "Issuer named in the question: U.S. Department of Justice, Office of Public Affairs (favoured" in shown
+    assert "Filters: published 2020-01-01 to ..." in shown
+    assert "[1] " in shown and "[2] " not in shown
+
     assert main(["delete", doc_id, "--archive", archive]) == 0
     assert f"deleted {doc_id}" in capsys.readouterr().out
     assert main(["delete", doc_id, "--archive", archive]) == EXIT_ERROR

@@ -15,7 +15,7 @@ from typing import Any
 
 from pressqa import Archive, PressQAError, RecordFields, Settings
 from pressqa.settings import load_settings
-from pressqa.types import IngestProgress, IngestReport, SearchFilters
+from pressqa.types import IngestProgress, IngestReport, QueryPlan, SearchFilters
 
 EXIT_ERROR = 1
 EXIT_SOME_INPUTS_FAILED = 3
@@ -133,18 +133,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"plan": dataclasses.asdict(plan), "hits": [dataclasses.asdict(hit) for hit in hits]})
         return 0
-    if plan.time is not None:
-        how = {"boost": "favoured, not enforced", "overridden": "set aside for --since/--until"}[
-            plan.time_use or "boost"
-        ]
-        print(f'Time in the question: "{plan.time.phrase}" = {plan.time.label()} ({how})')
-    if plan.issuers:
-        how = {"boost": "favoured, not enforced", "overridden": "set aside for --source"}[plan.issuers_use or "boost"]
-        print(f"Issuer named in the question: {'; '.join(plan.issuers)} ({how})")
-    if plan.filters != SearchFilters():
-        print(f"Filters: {format_filters(plan.filters)}")
-    if plan.time is not None or plan.issuers or plan.filters != SearchFilters():
-        print()
+    understood = format_plan(plan)
+    if understood:
+        print("\n".join(understood) + "\n")
     if not hits:
         print("No release in the archive matches.")
     for number, hit in enumerate(hits, 1):
@@ -155,6 +146,21 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(textwrap.indent(textwrap.fill(hit.text, 96), "    > "))
         print()
     return 0
+
+
+PLAN_USE = {"boost": "favoured, not enforced", "overridden": "set aside for the explicit filters"}
+
+
+def format_plan(plan: QueryPlan) -> list[str]:
+    """What was read from the question and which filters hold, one line each."""
+    lines = []
+    if plan.time is not None and plan.time_use:
+        lines.append(f'Time in the question: "{plan.time.phrase}" = {plan.time.label()} ({PLAN_USE[plan.time_use]})')
+    if plan.issuers and plan.issuers_use:
+        lines.append(f"Issuer named in the question: {'; '.join(plan.issuers)} ({PLAN_USE[plan.issuers_use]})")
+    if plan.filters != SearchFilters():
+        lines.append(f"Filters: {format_filters(plan.filters)}")
+    return lines
 
 
 def format_filters(filters: SearchFilters) -> str:
