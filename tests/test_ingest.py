@@ -121,6 +121,7 @@ def test_search_finds_the_exercise_russia_joined_in_china(sample_archive: Archiv
     }
     shown = [hit for hit in hits if Path(sample_archive.release(hit.doc_id).origin).name in wire_pair]
     assert len(shown) == 1 and len(shown[0].copies) == 1  # the copies collapse into one hit, listing the other
+    assert sample_archive.store.registry.duplicate_of(shown[0].doc_id) is None  # and it is the canonical one
 
 
 # ------------------------------------------------------------------ incremental behaviour

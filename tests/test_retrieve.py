@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +182,21 @@ def test_impossible_filters_are_clear_errors(harbour: Archive) -> None:
 def test_the_country_next_to_the_ministry_decides() -> None:
     question = "What did China's defense ministry say about exercises with Russia in 2021?"
     assert IssuerMatcher(ISSUERS).match(question) == (ISSUERS[2],)
+
+
+def test_copies_collapse_into_the_original_unless_filters_exclude_it(tmp_path: Path) -> None:
+    text = "The ferry company announced a new night crossing between the two islands from next spring."
+    source = tmp_path / "r.jsonl"
+    releases = [
+        # The copy's headline matches the question better, so it ranks first.
+        {"id": "reissue-2022", "title": "New night ferry crossing", "date": "2022-05-01"},
+        {"id": "original-2020", "title": "Board announcement", "date": "2020-05-01"},
+    ]
+    source.write_text("".join(json.dumps({**r, "source": "Ferry Board", "text": text}) + "\n" for r in releases))
+    with Archive.open(tmp_path / "archive") as archive:
+        archive.ingest([source])
+        assert archive.copies("original-2020") == ["reissue-2022"]
+        [hit] = archive.search("new night ferry crossing", k=5)
+        assert (hit.doc_id, hit.copies, hit.date) == ("original-2020", ("reissue-2022",), D(2020, 5, 1))
+        [hit] = archive.search("new night ferry crossing", since=D(2021, 1, 1), k=5)
+        assert (hit.doc_id, hit.copies) == ("reissue-2022", ("original-2020",))

@@ -52,8 +52,9 @@ def publication_window(span: TimeSpan) -> tuple[dt.date | None, dt.date | None]:
 
 
 def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5) -> list[Hit]:
-    """The ``k`` best passages for a planned question, one per duplicate group (its best-ranked
-    member, listing the others as copies).  Both retrievers honour ``plan.filters``."""
+    """The ``k`` best passages for a planned question, one per duplicate group: the canonical
+    release's passage, listing the copies (a copy stands in when the filters exclude the
+    canonical release).  Both retrievers honour ``plan.filters``."""
     if store.chunks.count() == 0:
         return []
     depth = max(4 * k, 20)
@@ -92,6 +93,11 @@ def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5)
         if group in groups_seen:
             continue
         groups_seen.add(group)
+        if group != doc_id:
+            original = _canonical_passage(store, plan.filters, group, document)
+            if original is not None:
+                chunk_id, document, metadata = original
+                doc_id = group
         copies = tuple(member for member in [group, *store.registry.copies_of(group)] if member != doc_id)
         release = release_of(metadata)
         hits.append(
@@ -112,3 +118,26 @@ def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5)
         if len(hits) == k:
             break
     return hits
+
+
+def _canonical_passage(
+    store: Store, filters: SearchFilters, canonical: str, passage: str
+) -> tuple[str, str, Mapping[str, Any]] | None:
+    """The canonical release's chunk closest in wording to a copy's ``passage``, if the
+    filters admit that release: answers then cite the original, not a wire copy."""
+    version = store.registry.states([canonical]).get(canonical, ("", None))[0]
+    stored = store.chunks.get(where={"doc_id": canonical}, include=["documents", "metadatas"])
+    chunks = [
+        (chunk_id, document, metadata)
+        for chunk_id, document, metadata in zip(
+            stored["ids"], stored["documents"] or [], stored["metadatas"] or [], strict=True
+        )
+        if metadata.get("version") == version
+    ]
+    if not chunks:
+        return None
+    release = release_of(chunks[0][2])
+    if not filters.admits(release.date, release.source):
+        return None
+    words = set(passage.lower().split())
+    return max(chunks, key=lambda chunk: len(words & set(chunk[1].lower().split())))
