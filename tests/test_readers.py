@@ -90,6 +90,7 @@ def test_wire_style_text_release(tmp_path: Path) -> None:
     assert release.title == "Defense spokesperson reviews a year of military cooperation"
     assert release.text.startswith("BEIJING, Nov. 25 --")
     assert "Distributed by" not in release.text
+    assert release.distributed_at == dt.datetime(2021, 11, 25, 3, 59)
     assert release.origin == str(path)
 
 

@@ -64,13 +64,18 @@ CREATE TABLE IF NOT EXISTS releases (
     n_chunks INTEGER NOT NULL,
     canonical_id TEXT,
     duplicate_kind TEXT,
-    similarity REAL
+    similarity REAL,
+    distributed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS releases_canonical ON releases(canonical_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 """
 
+
+# Which release of a duplicate group came first: earliest date, then earliest wire
+# distribution on that day; undated last.  The first is the group's canonical release.
+_OLDEST_FIRST = "date IS NULL, date, distributed_at IS NULL, distributed_at, doc_id"
 
 #: (doc_id, matched doc_id, kind, similarity): a release found to copy one already seen.
 DuplicateMatch = tuple[str, str, DuplicateKind, float]
@@ -149,7 +154,7 @@ class Registry:
         return [
             row[0]
             for row in self._db.execute(
-                "SELECT doc_id FROM releases WHERE canonical_id=? ORDER BY date IS NULL, date, doc_id", (doc_id,)
+                f"SELECT doc_id FROM releases WHERE canonical_id=? ORDER BY {_OLDEST_FIRST}", (doc_id,)
             )
         ]
 
@@ -184,7 +189,7 @@ class Registry:
                 release = item.release
                 self._detach(release.doc_id)  # a new version is matched afresh
                 self._db.execute(
-                    "INSERT OR REPLACE INTO releases VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL)",
+                    "INSERT OR REPLACE INTO releases VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,?)",
                     (
                         release.doc_id,
                         release.title,
@@ -197,6 +202,7 @@ class Registry:
                         item.text_hash,
                         item.minhash,
                         len(item.chunks),
+                        release.distributed_at and release.distributed_at.isoformat(),
                     ),
                 )
             for doc_id, matched, kind, similarity in links:
@@ -208,9 +214,7 @@ class Registry:
         canonical = self.duplicate_of(matched) or matched
         if canonical == doc_id:
             return []
-        dates = dict(self._db.execute("SELECT doc_id, date FROM releases WHERE doc_id IN (?, ?)", (doc_id, canonical)))
-        new_date, canonical_date = dates.get(doc_id), dates.get(canonical)
-        if new_date and (not canonical_date or new_date < canonical_date):
+        if self._age(doc_id) < self._age(canonical):
             # The newcomer is older than the group's canonical release: it takes its place.
             members = [canonical, *self.copies_of(canonical)]
             self._db.execute("UPDATE releases SET canonical_id=? WHERE canonical_id=?", (doc_id, canonical))
@@ -224,6 +228,13 @@ class Registry:
             (canonical, kind, similarity, doc_id),
         )
         return [DuplicateLink(doc_id, canonical, kind, similarity)]
+
+    def _age(self, doc_id: str) -> tuple[bool, str, bool, str]:
+        """Sort key of a release in its group, as in ``_OLDEST_FIRST`` (ties keep the incumbent)."""
+        date, distributed = self._db.execute(
+            "SELECT date, distributed_at FROM releases WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        return (date is None, date or "", distributed is None, distributed or "")
 
     def _detach(self, doc_id: str) -> None:
         """Take a release out of its duplicate group; if it was the canonical one, its oldest

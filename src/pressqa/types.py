@@ -24,6 +24,9 @@ class Release:
     url: str | None = None
     language: str | None = None
     origin: str = ""
+    # When a wire service distributed this copy ("Distributed by ... on 11/25/2021 03:59"):
+    # among same-day copies, the first distributed is the original.
+    distributed_at: dt.datetime | None = None
 
     @property
     def date_int(self) -> int | None:

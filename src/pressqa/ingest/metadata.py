@@ -16,6 +16,20 @@ from pressqa.types import Release
 # "11/25/2021 | Press release | Distributed by Public on 11/25/2021 03:59": the header
 # line wire services put under the issuer.
 WIRE_DATE_LINE = re.compile(r"^\s*(\d{1,2}/\d{1,2}/\d{4})\s*\|")
+WIRE_DISTRIBUTED = re.compile(r"Distributed by .+? on (\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})")
+
+
+def wire_distribution_time(line: str) -> dt.datetime | None:
+    """The distribution time on a wire service's date line, if it gives one."""
+    found = WIRE_DISTRIBUTED.search(line)
+    if not found:
+        return None
+    month, day, year, hour, minute = map(int, found.groups())
+    try:
+        return dt.datetime(year, month, day, hour, minute)
+    except ValueError:
+        return None
+
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -123,7 +137,14 @@ def content_hash(release: Release) -> str:
 
     The language is left out: it is derived from the text, and only for changed releases.
     """
-    parts = [release.title, release.text, release.source or "", str(release.date or ""), release.url or ""]
+    parts = [
+        release.title,
+        release.text,
+        release.source or "",
+        str(release.date or ""),
+        release.url or "",
+        str(release.distributed_at or ""),
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

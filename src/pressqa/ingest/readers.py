@@ -7,6 +7,7 @@ file never stops the good ones.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -29,6 +30,7 @@ from pressqa.ingest.metadata import (
     first_line,
     normalize_text,
     parse_date,
+    wire_distribution_time,
 )
 from pressqa.settings import Settings
 from pressqa.types import IngestProblem, Release
@@ -93,6 +95,7 @@ def make_release(
     source: str | None = None,
     date: Any = None,
     url: str | None = None,
+    distributed_at: dt.datetime | None = None,
 ) -> Release:
     body = normalize_text(text)
     if not body:
@@ -105,6 +108,7 @@ def make_release(
         date=(parse_date(date) if date else None) or find_dateline(body),
         url=url if url and re.match(r"https?://", url) else None,
         origin=origin,
+        distributed_at=distributed_at,
     )
 
 
@@ -135,6 +139,7 @@ def parse_plain_text(text: str, *, doc_id: str, origin: str, **known: Any) -> Re
             source=lines[nonblank[0]],
             date=wire.group(1),
             url=known.get("url"),
+            distributed_at=wire_distribution_time(lines[nonblank[1]]),
         )
     header: dict[str, str] = {}
     header_lines = 0
