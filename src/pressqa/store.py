@@ -105,6 +105,7 @@ class Registry:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._summary: tuple[int, dict[str, Any]] | None = None
 
     def close(self) -> None:
         self._db.close()
@@ -259,6 +260,15 @@ class Registry:
             self._bump()
 
     def summary(self) -> dict[str, Any]:
+        """Counts, issuers and date range; recomputed only after a write (every question's
+        plan reads the issuers and the newest date)."""
+        generation = self.generation
+        if self._summary is None or self._summary[0] != generation:
+            self._summary = (generation, self._summarise())
+        cached = self._summary[1]
+        return {**cached, "issuers": dict(cached["issuers"])}  # callers may keep and change it
+
+    def _summarise(self) -> dict[str, Any]:
         count, chunks, first, last, undated, duplicates = self._db.execute(
             "SELECT COUNT(*), COALESCE(SUM(n_chunks), 0), MIN(date), MAX(date), "
             "SUM(date IS NULL), SUM(canonical_id IS NOT NULL) FROM releases"
