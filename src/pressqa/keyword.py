@@ -21,7 +21,7 @@ import numpy as np
 import Stemmer
 
 from pressqa.fsutil import atomic_write_text
-from pressqa.types import SearchFilters
+from pressqa.types import SearchFilters, date_int
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
@@ -45,9 +45,11 @@ class KeywordIndex:
         self.generation = -1
         self._bm25: bm25s.BM25 | None = None
         self._ids: list[str] = []
-        # Per chunk, for filtering: its release's date (None if undated) and issuer.
-        self._dates: list[dt.date | None] = []
-        self._sources: list[str | None] = []
+        # Per chunk, for filtering by array operations: its release's date as YYYYMMDD (0 if
+        # undated) and its issuer as an index into _source_names (-1 if unknown).
+        self._date_ints = np.zeros(0, dtype=np.int32)
+        self._source_codes = np.zeros(0, dtype=np.int32)
+        self._source_names: list[str] = []
         self._load()
 
     @property
@@ -62,13 +64,14 @@ class KeywordIndex:
         try:
             meta = json.loads((live / "pressqa.json").read_text())
             self._ids = meta["ids"]
-            self._dates = [dt.date.fromisoformat(day) if day else None for day in meta["dates"]]
-            self._sources = [meta["source_names"][code] if code >= 0 else None for code in meta["source_codes"]]
+            self._date_ints = np.array(meta["date_ints"], dtype=np.int32)
+            self._source_codes = np.array(meta["source_codes"], dtype=np.int32)
+            self._source_names = meta["source_names"]
             self._bm25 = bm25s.BM25.load(str(live)) if self._ids else None
             self.generation = int(meta["generation"])
-        except (OSError, ValueError, KeyError, IndexError) as err:
+        except (OSError, ValueError, KeyError) as err:
             log.warning("keyword index at %s unreadable (%s); it will be rebuilt", live, err)
-            self.generation, self._ids, self._dates, self._sources, self._bm25 = -1, [], [], [], None
+            self.generation, self._ids, self._bm25 = -1, [], None
 
     def rebuild(
         self,
@@ -91,12 +94,14 @@ class KeywordIndex:
             bm25.save(str(target), show_progress=False)
         source_names = sorted({source for source in sources if source})
         code = {name: number for number, name in enumerate(source_names)}
+        date_ints = [date_int(day) if day else 0 for day in dates]
+        source_codes = [code[source] if source else -1 for source in sources]
         meta = {
             "generation": generation,
             "ids": list(ids),
-            "dates": [day.isoformat() if day else None for day in dates],
+            "date_ints": date_ints,
             "source_names": source_names,
-            "source_codes": [code[source] if source else -1 for source in sources],
+            "source_codes": source_codes,
         }
         atomic_write_text(target / "pressqa.json", json.dumps(meta))
         atomic_write_text(self.folder / "CURRENT", name)
@@ -104,7 +109,9 @@ class KeywordIndex:
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
         self._bm25, self._ids, self.generation = bm25, list(ids), generation
-        self._dates, self._sources = list(dates), list(sources)
+        self._date_ints = np.array(date_ints, dtype=np.int32)
+        self._source_codes = np.array(source_codes, dtype=np.int32)
+        self._source_names = source_names
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         """Chunk ids and BM25 scores of the best ``k`` matches that ``filters`` admit."""
@@ -113,12 +120,7 @@ class KeywordIndex:
         tokens = [token for token in _tokenize([query])[0] if token in self._bm25.vocab_dict]
         if not tokens:
             return []
-        mask = None
-        if filters is not None and filters != SearchFilters():
-            mask = np.array(
-                [filters.admits(day, source) for day, source in zip(self._dates, self._sources, strict=True)],
-                dtype=np.float32,
-            )
+        mask = None if filters is None or filters == SearchFilters() else self._mask(filters)
         documents, scores = self._bm25.retrieve(
             [tokens], k=min(k, len(self._ids)), show_progress=False, weight_mask=mask
         )
@@ -127,3 +129,17 @@ class KeywordIndex:
             for index, score in zip(np.asarray(documents)[0], np.asarray(scores)[0], strict=True)
             if score > 0
         ]
+
+    def _mask(self, filters: SearchFilters) -> np.ndarray:
+        """1.0 for the chunks ``filters`` admit, 0.0 for the others (as ``SearchFilters.admits``)."""
+        admitted = np.ones(len(self._ids), dtype=bool)
+        if filters.since or filters.until:
+            admitted &= self._date_ints > 0  # an undated release cannot be shown to fall in the range
+        if filters.since:
+            admitted &= self._date_ints >= date_int(filters.since)
+        if filters.until:
+            admitted &= self._date_ints <= date_int(filters.until)
+        if filters.sources:
+            wanted = [number for number, name in enumerate(self._source_names) if name in filters.sources]
+            admitted &= np.isin(self._source_codes, wanted)
+        return admitted.astype(np.float32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from llama_index.core.node_parser import SentenceSplitter
@@ -57,7 +58,12 @@ class Chunker:
         return chunks
 
     def embedding_text(self, release: Release, chunk_text: str) -> str:
-        return f"{self.header(release)}\n\n{chunk_text}"
+        return self.embedding_texts(release, [chunk_text])[0]
+
+    def embedding_texts(self, release: Release, chunk_texts: Sequence[str]) -> list[str]:
+        """The embedded texts of a release's chunks (its header is measured once)."""
+        header = self.header(release)
+        return [f"{header}\n\n{text}" for text in chunk_texts]
 
     def header(self, release: Release) -> str:
         header = describe(release)

@@ -110,7 +110,11 @@ class IngestRun:
             return
         batch, self._pending, self._pending_chunks = self._pending, [], 0
         vectors = self.embedder.embed(
-            [self.chunker.embedding_text(item.release, chunk.text) for item in batch for chunk in item.chunks]
+            [
+                text
+                for item in batch
+                for text in self.chunker.embedding_texts(item.release, [chunk.text for chunk in item.chunks])
+            ]
         )
         if not self._deduper_loaded:
             self.deduper.add_many(self.store.registry.fingerprints())

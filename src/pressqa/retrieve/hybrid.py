@@ -69,11 +69,14 @@ def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5)
     found: dict[str, tuple[str, Mapping[str, Any]]] = dict(
         zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True)
     )
-    window = publication_window(plan.time) if plan.time is not None and plan.time_use == "boost" else None
+    window = None
+    if plan.time is not None and plan.time_use == "boost":
+        since, until = publication_window(plan.time)
+        window = SearchFilters(since=since, until=until)
     favoured = set(plan.issuers) if plan.issuers_use == "boost" else set()
     for chunk_id, (_, metadata) in found.items():
         release = release_of(metadata)
-        if window and release.date and SearchFilters(since=window[0], until=window[1]).admits(release.date, None):
+        if window and window.admits(release.date, None):
             fused[chunk_id] += TIME_BOOST
         if release.source in favoured:
             fused[chunk_id] += ISSUER_BOOST
