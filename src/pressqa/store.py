@@ -45,7 +45,7 @@ from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Rel
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: wire distribution time in the registry
 COLLECTION = "chunks"
 UNKNOWN_ISSUER = "(unknown)"  # how statistics count releases whose issuer was not found
 
