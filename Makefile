@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint bench-ingest lock clean
+.PHONY: run test lint bench-ingest bench-answer lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,17 +23,20 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(BIN)/pressqa ingest ingest/sample-archive --archive $(ARCHIVE)
 	$(BIN)/pressqa stats --archive $(ARCHIVE)
-	$(BIN)/pressqa search "$(QUESTION)" --archive $(ARCHIVE) -k 3
+	$(BIN)/pressqa ask "$(QUESTION)" --archive $(ARCHIVE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench eval
 	$(BIN)/mypy src
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-answer: $(STAMP)
+	$(BIN)/python bench/answer.py
 
 # Re-pin every dependency after changing pyproject.toml (torch stays pinned there).
 lock:

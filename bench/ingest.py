@@ -14,7 +14,6 @@ import argparse
 import datetime as dt
 import itertools
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -23,33 +22,12 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from common import SHARED_EVAL, machine, record  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive, Settings
 from pressqa.embedding import Embedder
 from pressqa.store import release_of
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = HERE.parent.parent / "shared" / "eval" / "dev-archive.jsonl"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo.read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            cpu,
-        )
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import torch
-
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
-    )
+DEFAULT_CORPUS = SHARED_EVAL / "dev-archive.jsonl"
 
 
 def main() -> int:
@@ -125,8 +103,7 @@ def main() -> int:
     ]
     print("\n".join(table))
     if not args.no_record:
-        with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
-            results.write("\n".join(table) + "\n")
+        record(table)
     return 0
 
 

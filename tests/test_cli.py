@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from conftest import SAMPLE_ARCHIVE
 from pressqa.cli import EXIT_ERROR, EXIT_SOME_INPUTS_FAILED, build_parser, main
 
-COMMANDS = ["ingest", "stats", "delete", "search"]
+COMMANDS = ["ingest", "stats", "delete", "search", "ask", "chat"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -107,3 +108,34 @@ def test_ingest_shows_progress_with_both_rates(tmp_path: Path) -> None:
     )
     assert "3/3" in result.stderr and "release/s" in result.stderr and "chunks/s" in result.stderr
     assert result.stdout.startswith(f"Archive {tmp_path / 'a'}: 3 added")
+
+
+def test_ask_and_chat(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = str(tmp_path / "archive")
+    assert main(["ingest", str(SAMPLE_ARCHIVE / "doj"), "--archive", archive, "-q"]) == 0
+    capsys.readouterr()
+    question = "How much did the Justice Department recover in False Claims Act cases in fiscal year 2021?"
+
+    assert main(["ask", question, "--archive", archive]) == 0
+    shown = capsys.readouterr().out
+    answer, sources = shown.split("Sources:")
+    assert "$5.6 billion" in answer and "[1]" in answer
+    assert 'Time in the question: "fiscal year 2021"' in answer
+    assert "[1] " in sources and "U.S. Department of Justice, Office of Public Affairs | 2022-02-01" in sources
+
+    assert main(["ask", question, "--archive", archive, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["abstained"] is False
+    citation = printed["citations"][0]
+    assert citation["number"] == 1 and citation["date"] == "2022-02-01" and "$5.6 billion" in citation["quote"]
+    assert printed["plan"]["time"]["phrase"] == "fiscal year 2021" and printed["hits"]
+
+    assert main(["ask", "Who won the 2019 Tour de France?", "--archive", archive]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("The archive has no release that answers this.") and "Closest releases:" in shown
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{question}\nAnd in fiscal year 2019?\n"))
+    assert main(["chat", "--archive", archive]) == 0
+    shown = capsys.readouterr().out
+    assert "$5.6 billion" in shown
+    assert f"(read as: {question.replace('2021', '2019')})" in shown

@@ -6,12 +6,16 @@ import pressqa
 def test_exported_names_are_pinned() -> None:
     assert sorted(pressqa.__all__) == sorted(
         [
+            "Answer",
+            "AnswerStream",
             "Archive",
             "ArchiveLockedError",
             "ArchiveStats",
             "Chunk",
+            "Citation",
             "ConfigError",
             "DuplicateLink",
+            "GenerationError",
             "Hit",
             "IngestError",
             "IngestProblem",
@@ -39,6 +43,7 @@ def test_errors_form_one_tree() -> None:
         "ConfigError",
         "SettingsMismatchError",
         "IngestError",
+        "GenerationError",
         "StoreError",
         "ArchiveLockedError",
         "ReleaseNotFoundError",

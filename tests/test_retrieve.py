@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from pressqa import Archive, ConfigError
+from pressqa import Archive, ConfigError, Settings
 from pressqa.retrieve.hybrid import publication_window, reciprocal_rank_fusion
 from pressqa.retrieve.issuers import IssuerMatcher
 from pressqa.store import chroma_where
@@ -200,3 +201,24 @@ def test_copies_collapse_into_the_original_unless_filters_exclude_it(tmp_path: P
         assert (hit.doc_id, hit.copies, hit.date) == ("original-2020", ("reissue-2022",), D(2020, 5, 1))
         [hit] = archive.search("new night ferry crossing", since=D(2021, 1, 1), k=5)
         assert (hit.doc_id, hit.copies) == ("reissue-2022", ("original-2020",))
+
+
+class _PrefersFerries:
+    """A reranker that knows one thing: passages about ferries are the relevant ones."""
+
+    def score(self, question: str, passages: Sequence[str]) -> list[float]:
+        return [float("ferries" in passage) for passage in passages]
+
+
+def test_a_reranker_reorders_the_candidates(harbour: Archive) -> None:
+    assert harbour.search("harbour dredging works", k=1)[0].doc_id != "harbour-2022"
+    harbour.reranker = _PrefersFerries()
+    try:
+        assert harbour.search("harbour dredging works", k=1)[0].doc_id == "harbour-2022"
+    finally:
+        harbour.reranker = None
+
+
+def test_a_reranker_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no cross-encoder model at"):
+        Archive.open(tmp_path / "archive", settings=Settings(reranker_path=tmp_path))

@@ -17,10 +17,12 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+from pressqa.answer.engine import AnswerStream  # noqa: E402
 from pressqa.archive import Archive  # noqa: E402
 from pressqa.errors import (  # noqa: E402
     ArchiveLockedError,
     ConfigError,
+    GenerationError,
     IngestError,
     PressQAError,
     ReleaseNotFoundError,
@@ -30,8 +32,10 @@ from pressqa.errors import (  # noqa: E402
 from pressqa.ingest.readers import RecordFields  # noqa: E402
 from pressqa.settings import Settings  # noqa: E402
 from pressqa.types import (  # noqa: E402
+    Answer,
     ArchiveStats,
     Chunk,
+    Citation,
     DuplicateLink,
     Hit,
     IngestProblem,
@@ -46,12 +50,16 @@ from pressqa.types import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer",
+    "AnswerStream",
     "Archive",
     "ArchiveLockedError",
     "ArchiveStats",
     "Chunk",
+    "Citation",
     "ConfigError",
     "DuplicateLink",
+    "GenerationError",
     "Hit",
     "IngestError",
     "IngestProblem",

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
+from pressqa.answer.engine import AnswerStream, ExtractiveGenerator, Generator
+from pressqa.answer.followup import standalone_question, user_questions
+from pressqa.answer.llm import LLMGenerator
+from pressqa.answer.sources import Source
 from pressqa.embedding import Embedder
 from pressqa.errors import ArchiveLockedError, ConfigError
 from pressqa.fsutil import WriteLock
 from pressqa.ingest.chunking import Chunker
 from pressqa.ingest.pipeline import IngestRun, ProgressCallback
 from pressqa.ingest.readers import RecordFields
+from pressqa.llms.backends import load_llm
 from pressqa.retrieve.hybrid import hybrid_search
 from pressqa.retrieve.issuers import IssuerMatcher
+from pressqa.retrieve.rerank import CrossEncoderReranker, Reranker
 from pressqa.retrieve.timeparse import parse_time
 from pressqa.settings import Settings, load_settings
 from pressqa.store import UNKNOWN_ISSUER, Store
-from pressqa.types import ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
+from pressqa.types import Answer, ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
+    from llama_index.core.query_engine import CustomQueryEngine
 
 
 class Archive:
@@ -34,6 +46,11 @@ class Archive:
         self.store = store
         self.embedder = Embedder(settings)
         self._chunker: Chunker | None = None
+        # Reorders search candidates when set (retrieve/rerank.py): from settings.reranker_path,
+        # or any object with a ``score(question, passages)`` method assigned here.
+        self.reranker: Reranker | None = None
+        if settings.reranker_path is not None:
+            self.reranker = CrossEncoderReranker(settings.reranker_path, settings.device)
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, settings: Settings | None = None, create: bool = True) -> Archive:
@@ -157,7 +174,98 @@ class Archive:
             plan = question
         else:
             plan = self.plan(question, since=since, until=until, sources=sources)
-        return hybrid_search(self.store, self.embedder, plan, k)
+        return hybrid_search(self.store, self.embedder, plan, k, self.reranker)
+
+    def ask(
+        self,
+        question: str | QueryPlan,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        k: int | None = None,
+        llm: LLM | str | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the archive: every sentence of ``Answer.text`` cites the
+        release it comes from, or the answer abstains and lists the closest releases.
+
+        ``k`` releases (default ``Settings.answer_sources``) are read; ``since``, ``until``
+        and ``sources`` limit them as in ``search``.  ``llm`` picks who writes the answer.
+
+        >>> answer = archive.ask("Which exercises did Russia join in China in 2021?")  # doctest: +SKIP
+        >>> answer.text, [citation.title for citation in answer.citations]              # doctest: +SKIP
+        """
+        return self.ask_stream(question, since=since, until=until, sources=sources, k=k, llm=llm).answer
+
+    def ask_stream(
+        self,
+        question: str | QueryPlan,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        k: int | None = None,
+        llm: LLM | str | None = None,
+        asked: str | None = None,
+    ) -> AnswerStream:
+        """``ask``, streamed: iterate for the text as each sentence passes its citation
+        check, then read ``.answer``."""
+        started = time.perf_counter()
+        plan = (
+            question
+            if isinstance(question, QueryPlan)
+            else self.plan(question, since=since, until=until, sources=sources)
+        )
+        generator = self._generator(llm)
+        hits = self.search(plan, k=k or self.settings.answer_sources)
+        if generator.reads_whole_releases:
+            texts = self.store.release_texts([hit.doc_id for hit in hits])
+            numbered = [Source.of(n, hit, texts[hit.doc_id], 0) for n, hit in enumerate(hits, 1) if hit.doc_id in texts]
+        else:
+            numbered = [Source.of(n, hit, hit.text, hit.start) for n, hit in enumerate(hits, 1)]
+        # Quotes of the extractive answerer are the release's own words; reworded claims
+        # of a language model may also stand on closeness in meaning.
+        embed = None if isinstance(generator, ExtractiveGenerator) else self.embedder.embed
+        return AnswerStream(
+            plan.question,
+            plan,
+            hits,
+            numbered,
+            generator,
+            self.store.keyword.idf,
+            embed,
+            {"retrieve": time.perf_counter() - started},
+            asked,
+        )
+
+    def chat(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> Answer:
+        """Answer the last user message of a conversation (``[{"role": "user", "content":
+        ...}, {"role": "assistant", ...}, ...]``); a follow-up such as "and in 2022?" is
+        first rewritten into a question that stands alone (``Answer.question``).  Takes
+        ``ask``'s options."""
+        return self.chat_stream(messages, **options).answer
+
+    def chat_stream(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> AnswerStream:
+        generator = self._generator(options.get("llm"))
+        complete = generator.complete if isinstance(generator, LLMGenerator) else None
+        question = standalone_question(messages, complete)
+        asked = user_questions(messages)[-1]
+        return self.ask_stream(question, asked=asked if asked != question else None, **options)
+
+    def as_query_engine(self, **options: Any) -> CustomQueryEngine:
+        """This archive as a llama-index query engine (its ``query`` returns a ``Response``
+        whose source nodes are the cited passages).  Takes ``ask``'s options."""
+        from pressqa.query_engine import ArchiveQueryEngine
+
+        return ArchiveQueryEngine(archive=self, options=options)
+
+    def _generator(self, llm: LLM | str | None) -> Generator:
+        llm = llm if llm is not None else self.settings.llm
+        if llm is None:
+            return ExtractiveGenerator(self.store.keyword.idf)
+        if isinstance(llm, str):
+            llm = load_llm(llm, self.settings.llm_timeout)
+        return LLMGenerator(llm)
 
     def release(self, doc_id: str) -> Release:
         """Metadata of one stored release (its ``text`` is left empty)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pressqa import Archive, PressQAError, RecordFields, Settings
+from pressqa import Answer, AnswerStream, Archive, PressQAError, RecordFields, Settings
 from pressqa.settings import load_settings
 from pressqa.types import IngestProgress, IngestReport, QueryPlan, SearchFilters
 
@@ -148,6 +148,71 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    options = _answer_options(args)
+    with _open(args) as archive:
+        if args.json:
+            print_json(archive.ask(args.question, **options))
+            return 0
+        stream = archive.ask_stream(args.question, **options)
+        print_answer(stream)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    options = _answer_options(args)
+    messages: list[dict[str, str]] = []
+    with _open(args) as archive:
+        print("Ask about the archive; follow-ups may lean on earlier questions. Empty line or Ctrl-D ends.")
+        while True:
+            try:
+                question = input("\nyou> ").strip()
+            except EOFError:
+                print()
+                return 0
+            if not question:
+                return 0
+            messages.append({"role": "user", "content": question})
+            stream = archive.chat_stream(messages, **options)
+            print("pressqa> ", end="")
+            answer = print_answer(stream)
+            messages.append({"role": "assistant", "content": answer.text})
+
+
+def _answer_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"since": args.since, "until": args.until, "sources": args.source, "k": args.k, "llm": args.llm}
+
+
+def print_answer(stream: AnswerStream) -> Answer:
+    """Print the answer as it passes its checks, then its sources."""
+    for piece in stream:  # one checked sentence at a time
+        print(textwrap.fill(piece.strip(), 96), flush=True)
+    print()
+    answer = stream.answer
+    if answer.asked:
+        print(f"(read as: {answer.question})")
+    understood = format_plan(answer.plan) if answer.plan else []
+    if understood:
+        print("\n".join(understood) + "\n")
+    if answer.abstained:
+        if answer.hits:
+            print("Closest releases:")
+        for hit in answer.hits:
+            print(
+                f"  - {hit.title} ({hit.source or 'unknown issuer'}, {hit.date or 'undated'}) {hit.url or hit.doc_id}"
+            )
+        return answer
+    print("Sources:")
+    for citation in answer.citations:
+        where = citation.url or citation.doc_id
+        print(f"[{citation.number}] {citation.title}")
+        print(f"    {citation.source or 'unknown issuer'} | {citation.date or 'undated'} | {where}")
+        print(textwrap.indent(textwrap.fill(f'"{citation.quote}"', 92), "    "))
+        if citation.copies:
+            print(f"    copies: {', '.join(citation.copies)}")
+    return answer
+
+
 PLAN_USE = {"boost": "favoured, not enforced", "overridden": "set aside for the explicit filters"}
 
 
@@ -250,16 +315,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5, help="number of releases to show (default 5)")
-    search.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or after")
-    search.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or before")
-    search.add_argument(
+    _add_filters(search)
+    search.add_argument("--json", action="store_true", help="print the hits as JSON")
+
+    ask = command(
+        "ask",
+        cmd_ask,
+        "Answer a question from the archive, citing the releases each sentence comes from.",
+        'pressqa ask "Which exercises did Russia join in China in 2021?" --since 2021-01-01',
+    )
+    ask.add_argument("question")
+    _add_answer_options(ask)
+    ask.add_argument("--json", action="store_true", help="print the answer, citations and hits as JSON")
+
+    chat = command(
+        "chat",
+        cmd_chat,
+        "A conversation with the archive in the terminal; follow-ups such as 'and in 2022?' work.",
+        "pressqa chat --archive my-archive",
+    )
+    _add_answer_options(chat)
+    return parser
+
+
+def _add_filters(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or after")
+    sub.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or before")
+    sub.add_argument(
         "--source",
         action="append",
         metavar="ISSUER",
         help="only releases of this issuer, as `pressqa stats` names it (repeatable)",
     )
-    search.add_argument("--json", action="store_true", help="print the hits as JSON")
-    return parser
+
+
+def _add_answer_options(sub: argparse.ArgumentParser) -> None:
+    _add_filters(sub)
+    sub.add_argument("-k", type=int, default=None, help="releases to answer from (default 5)")
+    sub.add_argument(
+        "--llm",
+        metavar="SPEC",
+        help="language model to write the answer: ollama:MODEL, openai-like:MODEL@BASE_URL or "
+        "llamacpp:/path/model.gguf (default $PRESSQA_LLM, else the offline extractive answerer)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@
     ├── ConfigError               bad settings or arguments
     │   └── SettingsMismatchError archive built with other embedding/chunking settings
     ├── IngestError               one input could not be read; carries path and reason
+    ├── GenerationError           the language model could not be reached or failed
     └── StoreError                the archive on disk cannot be used as asked
         ├── ArchiveLockedError    another process is writing the archive
         └── ReleaseNotFoundError  no release with that id
@@ -36,6 +37,10 @@ class IngestError(PressQAError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class GenerationError(PressQAError):
+    """The language model that writes answers failed (unreachable server, bad reply)."""
 
 
 class StoreError(PressQAError):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import bm25s
@@ -129,6 +130,21 @@ class KeywordIndex:
             for index, score in zip(np.asarray(documents)[0], np.asarray(scores)[0], strict=True)
             if score > 0
         ]
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25's inverse document frequency over the chunks of each stemmed term; a term no
+        chunk has gets the highest (it is as rare as a term can be)."""
+        count = len(self._ids)
+        vocabulary = self._bm25.vocab_dict if self._bm25 is not None else {}
+        # The score matrix is stored by term: term t's entries (the chunks holding it) lie
+        # between indptr[t] and indptr[t + 1].
+        indptr = self._bm25.scores["indptr"] if self._bm25 is not None else None
+        weights = {}
+        for term in terms:
+            column = vocabulary.get(term)
+            frequency = 0 if column is None or indptr is None else int(indptr[column + 1] - indptr[column])
+            weights[term] = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+        return weights
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         """1.0 for the chunks ``filters`` admit, 0.0 for the others (as ``SearchFilters.admits``)."""

@@ -66,6 +66,21 @@ class Settings(BaseSettings):
         "linked as a near-duplicate of an earlier one.",
     )
     minhash_permutations: int = Field(128, description="MinHash permutations for near-duplicates.")
+    reranker_path: Path | None = Field(
+        None,
+        description="Local folder of a sentence-transformers cross-encoder that reorders search candidates; "
+        "none by default (no packaged one is good enough).",
+    )
+    answer_sources: int = Field(
+        5, description="Releases (or, for a language model, passages) an answer is composed from."
+    )
+    llm: str | None = Field(
+        None,
+        description="Language model that writes answers instead of the offline extractive answerer: "
+        "ollama:MODEL, openai-like:MODEL@BASE_URL (key from PRESSQA_LLM_API_KEY or OPENAI_API_KEY) "
+        "or llamacpp:/path/model.gguf.",
+    )
+    llm_timeout: float = Field(120.0, description="Seconds to wait for a language model's reply.")
 
     @model_validator(mode="after")
     def _chunks_fit_the_window(self) -> Settings:

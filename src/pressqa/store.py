@@ -434,6 +434,30 @@ class Store:
             yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
             offset += len(got["ids"])
 
+    def release_texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The text of each release, put together from its stored chunks (at their offsets,
+        so citations into it point into the release as ingested; the whitespace between
+        chunks, which the chunker leaves out, comes back as spaces)."""
+        if not doc_ids:
+            return {}
+        states = self.registry.states(doc_ids)
+        where: Any = {"doc_id": {"$in": list(doc_ids)}}
+        found = self.chunks.get(where=where, include=["documents", "metadatas"])
+        pieces: dict[str, list[tuple[int, str]]] = {}
+        for document, metadata in zip(found["documents"] or [], found["metadatas"] or [], strict=True):
+            doc_id = str(metadata["doc_id"])
+            if states.get(doc_id, ("", None))[0] == metadata.get("version"):
+                pieces.setdefault(doc_id, []).append((int(str(metadata["start"])), document))
+        texts = {}
+        for doc_id, chunks in pieces.items():
+            text = ""
+            for start, document in sorted(chunks):
+                if start > len(text):
+                    text += " " * (start - len(text))
+                text += document[len(text) - start :]  # chunks overlap: add what is new
+            texts[doc_id] = text
+        return texts
+
     def stats(self) -> ArchiveStats:
         summary = self.registry.summary()
         size = sum(path.stat().st_size for path in self.root.rglob("*") if path.is_file())

@@ -189,3 +189,52 @@ class QueryPlan:
     time_use: Literal["boost", "overridden"] | None = None
     issuers: tuple[str, ...] = ()
     issuers_use: Literal["boost", "overridden"] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A quoted passage of a release that supports part of an answer.
+
+    ``number`` is the marker ``[number]`` in ``Answer.text``; ``quote`` is
+    ``release text[start:end]``, character offsets into the release as ingested.
+    """
+
+    number: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    source: str | None = None
+    date: dt.date | None = None
+    url: str | None = None
+    copies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer whose every sentence cites the releases it comes from, or an abstention.
+
+    ``plan`` holds the filters applied and what was read from the question (see
+    ``QueryPlan``); ``hits`` are the passages retrieved (when abstaining, the closest
+    releases to look at); ``removed`` says what citation checking took out, and why;
+    ``timings`` are seconds per step.
+    """
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    plan: QueryPlan | None = None
+    generator: str = ""
+    removed: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    # For a follow-up in a chat: the message as the user wrote it (``question`` is it
+    # rewritten to stand alone).
+    asked: str | None = None
+
+    @property
+    def filters(self) -> QueryPlan | None:
+        """What was applied and inferred: the search plan."""
+        return self.plan

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pressqa.embedding import Embedder
+from pressqa.retrieve.rerank import Reranker
 from pressqa.store import Store, chroma_where, release_of
 from pressqa.types import Hit, QueryPlan, SearchFilters, TimeSpan
 
@@ -51,10 +52,13 @@ def publication_window(span: TimeSpan) -> tuple[dt.date | None, dt.date | None]:
     return span.start, end
 
 
-def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5) -> list[Hit]:
+def hybrid_search(
+    store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5, reranker: Reranker | None = None
+) -> list[Hit]:
     """The ``k`` best passages for a planned question, one per duplicate group: the canonical
     release's passage, listing the copies (a copy stands in when the filters exclude the
-    canonical release).  Both retrievers honour ``plan.filters``."""
+    canonical release).  Both retrievers honour ``plan.filters``.  A ``reranker`` reorders
+    the fused candidates."""
     if store.chunks.count() == 0:
         return []
     depth = max(4 * k, 20)
@@ -81,6 +85,12 @@ def hybrid_search(store: Store, embedder: Embedder, plan: QueryPlan, k: int = 5)
         if release.source in favoured:
             fused[chunk_id] += ISSUER_BOOST
     ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+    if reranker is not None:
+        candidates = [chunk_id for chunk_id, _ in ranked if chunk_id in found]
+        scores = reranker.score(plan.question, [found[chunk_id][0] for chunk_id in candidates])
+        # The reranker decides the order; the fused order breaks its ties (sorting is stable).
+        order = sorted(range(len(candidates)), key=lambda at: -scores[at])
+        ranked = [(candidates[at], fused[candidates[at]]) for at in order]
     states = store.registry.states(list({str(metadata["doc_id"]) for _, metadata in found.values()}))
     hits: list[Hit] = []
     groups_seen: set[str] = set()

@@ -1,0 +1,37 @@
+"""What the benchmarks share: the machine they ran on, and bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED_EVAL = HERE.parent.parent / "shared" / "eval"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            cpu,
+        )
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import torch
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    )
+
+
+def record(lines: list[str]) -> None:
+    """Append a result section to bench/RESULTS.md."""
+    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
+        results.write("\n".join(lines) + "\n")

@@ -1,0 +1,1 @@
+"""Answers: drafting (offline extractive or a language model), citation checking, follow-ups."""

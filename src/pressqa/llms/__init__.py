@@ -1,0 +1,1 @@
+"""Language-model backends: ``--llm`` spec strings to llama-index LLM objects."""
