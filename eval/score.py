@@ -68,7 +68,7 @@ def main() -> None:
     questions = [json.loads(line) for line in Path(args.questions).read_text().splitlines() if line.strip()]
     rows = []
     with Archive.open(args.archive, create=False) as archive:
-        archive.ask("warm-up")  # loads the embedding model, outside the timings
+        archive.ask("warm-up", llm=args.llm)  # loads the models, outside the timings
         for question in questions:
             started = time.perf_counter()
             answer = archive.ask(question["question"], llm=args.llm)

@@ -9,14 +9,15 @@ from collections.abc import Iterable
 
 import pytest
 
-from conftest import REPO
-from pressqa import Archive
+from conftest import REPO, SAMPLE_ARCHIVE
+from pressqa import Archive, Release, Settings
 from pressqa.answer.engine import ABSTENTION, AnswerStream
 from pressqa.answer.followup import standalone_question
 from pressqa.answer.question import question_type
 from pressqa.answer.sentences import split_sentences
 from pressqa.answer.sources import Source
 from pressqa.answer.verify import CitationBook, Verifier, claims
+from pressqa.ingest.readers import InputReader
 from pressqa.types import Hit, QueryPlan
 
 ZAPAD = "Which exercises did Russia join in China in 2021?"
@@ -134,6 +135,49 @@ def test_a_claim_with_a_number_the_source_does_not_state_is_dropped() -> None:
     assert book.citations == []
 
 
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The joint exercise was not held in Ningxia [1].",  # negated
+        "More than 10,000 servicemen refused to take part in the exercise [1].",
+        "More than 10,000 million servicemen were involved [1].",  # another magnitude
+        "13 servicemen were involved in the exercise held in Ningxia [1].",  # 13: only the release's day
+        "The exercise was held in Ningxia on September 2 [1].",  # a date the source does not give
+        "The Ministry issued a release [1].",  # only title and issuer words: no passage says it
+    ],
+)
+def test_claims_the_source_does_not_make_are_dropped(claim: str) -> None:
+    kept, book = _check(claim, [_source(1, "exercise", EXERCISE)])
+    assert kept == [] and book.citations == []
+
+
+def test_a_date_may_be_the_releases_own_or_be_spelled_otherwise() -> None:
+    sources = [_source(1, "exercise", EXERCISE)]
+    kept, _ = _check("On August 13, 2021, the ministry said the joint exercise was held in Ningxia [1].", sources)
+    assert kept  # the release's date (2021-08-13)
+    text = "He was arrested in Kunduz on Oct. 19 after a raid."
+    kept, _ = _check("He was arrested in Kunduz on October 19 [1].", [_source(1, "arrest", text)])
+    assert kept == ["He was arrested in Kunduz on October 19 [1]."]
+
+
+def test_a_quote_is_the_passage_that_says_it_not_any_sentence_of_the_release() -> None:
+    sources = [_source(1, "exercise", EXERCISE)]
+    _, book = _check("Russian troops took part in the Release exercise for the first time [1].", sources)
+    assert book.citations[0].quote == "Russian troops took part for the first time."
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Russian troops took part for the first time.[1] It was a complete failure.[1]",
+        "Russian troops took part for the first time [1, 2]. It was a complete failure [1][2].",
+    ],
+)
+def test_each_sentence_is_checked_on_its_own_however_markers_are_written(draft: str) -> None:
+    kept, _ = _check(draft, [_source(1, "exercise", EXERCISE), _source(2, "treaty", TREATY)])
+    assert kept == ["Russian troops took part for the first time [1]."]
+
+
 def test_sentences_without_citations_are_dropped_and_markers_after_the_stop_count() -> None:
     kept, _ = _check(
         "Russian troops took part for the first time. [1] It was a great success.", [_source(1, "exercise", EXERCISE)]
@@ -142,21 +186,22 @@ def test_sentences_without_citations_are_dropped_and_markers_after_the_stop_coun
 
 
 class _Scripted:
-    """A generator that writes a fixed draft word by word, as a model streams it."""
+    """A generator that writes a fixed draft in pieces of ``size`` characters, as a model
+    streams tokens (a marker may arrive as "[1" and then "].")."""
 
     name = "scripted"
     reads_whole_releases = False
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str, size: int) -> None:
+        self.text, self.size = text, size
 
     def draft(self, question: str, plan: QueryPlan, sources: object) -> Iterable[str]:
-        return (word + " " for word in self.text.split(" "))
+        return (self.text[at : at + self.size] for at in range(0, len(self.text), self.size))
 
 
-def _stream(draft: str, sources: list[Source]) -> AnswerStream:
+def _stream(draft: str, sources: list[Source], size: int = 3) -> AnswerStream:
     hits = [source.hit for source in sources]
-    return AnswerStream("q", QueryPlan(question="q"), hits, sources, _Scripted(draft), _weights, None, {})
+    return AnswerStream("q", QueryPlan(question="q"), hits, sources, _Scripted(draft, size), _weights, None, {})
 
 
 def test_an_answer_with_nothing_supported_abstains() -> None:
@@ -168,13 +213,16 @@ def test_an_answer_with_nothing_supported_abstains() -> None:
     assert stream.answer.removed
 
 
-def test_streamed_pieces_are_the_checked_sentences() -> None:
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
+def test_streamed_pieces_are_the_checked_sentences(size: int) -> None:
     sources = [_source(1, "exercise", EXERCISE), _source(2, "treaty", TREATY)]
-    stream = _stream(
-        "Russian troops took part for the first time [1]. The treaty was extended for five years [2].", sources
-    )
+    draft = "Russian troops took part for the first time. [1] The treaty was extended for five years [2]."
+    stream = _stream(draft, sources, size)
     pieces = list(stream)
-    assert len(pieces) == 2
+    assert pieces == [
+        "Russian troops took part for the first time [1].",
+        " The treaty was extended for five years [2].",
+    ]
     assert "".join(pieces) == stream.answer.text
     assert [citation.number for citation in stream.answer.citations] == [1, 2]
 
@@ -185,6 +233,8 @@ def test_streamed_pieces_are_the_checked_sentences() -> None:
         ("And in 2022?", "Which exercises did Russia join in China in 2022?"),
         ("what about 2019?", "Which exercises did Russia join in China in 2019?"),
         ("Who announced it?", f"Who announced it, regarding: {ZAPAD}"),
+        ("and in 2022 in Belarus?", "Which exercises did Russia join in China in 2022 in Belarus?"),
+        ("And in fiscal year 2019?", "Which exercises did Russia join in China in fiscal year 2019?"),
         ("How many personnel took part in Vostok-2022?", "How many personnel took part in Vostok-2022?"),
     ],
 )
@@ -227,24 +277,40 @@ def test_a_question_the_archive_cannot_answer_abstains_and_lists_the_closest_rel
 
 
 def test_explicit_filters_bound_what_the_answer_cites(sample_archive: Archive) -> None:
-    answer = sample_archive.ask(ZAPAD, until=dt.date(2020, 12, 31))
+    question = "Which joint exercises did China and Russia hold?"
+    answer = sample_archive.ask(question, until=dt.date(2020, 12, 31))
+    assert answer.citations and answer.hits
     assert all(citation.date and citation.date <= dt.date(2020, 12, 31) for citation in answer.citations)
     assert all(hit.date and hit.date <= dt.date(2020, 12, 31) for hit in answer.hits)
     issuer = "Ministry of Defence of the Russian Federation"
-    answer = sample_archive.ask(ZAPAD, sources=[issuer])
-    assert answer.hits and all(hit.source == issuer for hit in answer.hits)
-    assert all(citation.source == issuer for citation in answer.citations)
+    for answer in (
+        sample_archive.ask(ZAPAD, sources=[issuer]),
+        sample_archive.chat([{"role": "user", "content": ZAPAD}], sources=[issuer]),
+        sample_archive.as_query_engine(sources=[issuer]).query(ZAPAD).metadata["answer"],
+    ):
+        assert answer.citations and answer.hits
+        assert all(hit.source == issuer for hit in answer.hits)
+        assert all(citation.source == issuer for citation in answer.citations)
+
+
+def test_release_text_put_together_from_chunks_is_the_text_as_ingested(sample_archive: Archive) -> None:
+    releases = [r for r in InputReader(Settings()).read([SAMPLE_ARCHIVE]) if isinstance(r, Release)]
+    texts = sample_archive.store.release_texts([release.doc_id for release in releases])
+    assert texts == {release.doc_id: release.text for release in releases}
 
 
 def test_a_follow_up_is_answered_as_its_standalone_question(sample_archive: Archive) -> None:
+    first = "How much did the Justice Department recover under the False Claims Act in fiscal year 2021?"
     messages = [
-        {"role": "user", "content": "How many personnel took part in Vostok-2022?"},
-        {"role": "assistant", "content": "More than 50,000 [1]."},
-        {"role": "user", "content": "And in 2021?"},
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": sample_archive.ask(first).text},
+        {"role": "user", "content": "And in 2019?"},
     ]
     answer = sample_archive.chat(messages)
-    assert answer.asked == "And in 2021?"
-    assert answer.question == "How many personnel took part in Vostok-2022 in 2021?"
+    assert answer.asked == "And in 2019?"
+    assert answer.question == first.replace("2021", "2019")
+    assert not answer.abstained and "$3 billion" in answer.text
+    assert answer.citations[0].date == dt.date(2020, 1, 9)
 
 
 def test_the_query_engine_answers_with_the_cited_passages_as_source_nodes(sample_archive: Archive) -> None:

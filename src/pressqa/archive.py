@@ -211,11 +211,12 @@ class Archive:
         """``ask``, streamed: iterate for the text as each sentence passes its citation
         check, then read ``.answer``."""
         started = time.perf_counter()
-        plan = (
-            question
-            if isinstance(question, QueryPlan)
-            else self.plan(question, since=since, until=until, sources=sources)
-        )
+        if isinstance(question, QueryPlan):
+            if since or until or sources:
+                raise ConfigError("give filters to plan(), not with a plan to ask()")
+            plan = question
+        else:
+            plan = self.plan(question, since=since, until=until, sources=sources)
         generator = self._generator(llm)
         hits = self.search(plan, k=k or self.settings.answer_sources)
         if generator.reads_whole_releases:
@@ -246,11 +247,12 @@ class Archive:
         return self.chat_stream(messages, **options).answer
 
     def chat_stream(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> AnswerStream:
-        generator = self._generator(options.get("llm"))
-        complete = generator.complete if isinstance(generator, LLMGenerator) else None
-        question = standalone_question(messages, complete)
+        generator = self._generator(options.pop("llm", None))
+        writer = generator if isinstance(generator, LLMGenerator) else None  # made once, used twice
+        question = standalone_question(messages, writer.complete if writer else None)
         asked = user_questions(messages)[-1]
-        return self.ask_stream(question, asked=asked if asked != question else None, **options)
+        llm = writer.llm if writer else None
+        return self.ask_stream(question, asked=asked if asked != question else None, llm=llm, **options)
 
     def as_query_engine(self, **options: Any) -> CustomQueryEngine:
         """This archive as a llama-index query engine (its ``query`` returns a ``Response``

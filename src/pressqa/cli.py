@@ -351,7 +351,9 @@ def _add_filters(sub: argparse.ArgumentParser) -> None:
 
 def _add_answer_options(sub: argparse.ArgumentParser) -> None:
     _add_filters(sub)
-    sub.add_argument("-k", type=int, default=None, help="releases to answer from (default 5)")
+    sub.add_argument(
+        "-k", type=int, default=None, help="releases to answer from (default $PRESSQA_ANSWER_SOURCES or 5)"
+    )
     sub.add_argument(
         "--llm",
         metavar="SPEC",

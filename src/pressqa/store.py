@@ -45,7 +45,7 @@ from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Rel
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: wire distribution time in the registry
+FORMAT_VERSION = 3  # 2: wire distribution time in the registry; 3: text between chunks kept
 COLLECTION = "chunks"
 UNKNOWN_ISSUER = "(unknown)"  # how statistics count releases whose issuer was not found
 
@@ -357,10 +357,14 @@ class Store:
         documents: list[str] = []
         metadatas: list[dict[str, str | int]] = []
         for item in batch:
-            for chunk in item.chunks:
+            ends = [later.start for later in item.chunks[1:]] + [len(item.release.text)]
+            for chunk, next_start in zip(item.chunks, ends, strict=True):
                 ids.append(chunk.chunk_id)
                 documents.append(chunk.text)
-                metadatas.append(chunk_metadata(item.release, chunk, version_of(item.content_hash)))
+                metadata = chunk_metadata(item.release, chunk, version_of(item.content_hash))
+                if next_start > chunk.end:  # what the chunker left out before the next chunk
+                    metadata["after"] = item.release.text[chunk.end : next_start]
+                metadatas.append(metadata)
         limit = self._client.get_max_batch_size()
         for at in range(0, len(ids), limit):
             self.chunks.upsert(
@@ -435,9 +439,8 @@ class Store:
             offset += len(got["ids"])
 
     def release_texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        """The text of each release, put together from its stored chunks (at their offsets,
-        so citations into it point into the release as ingested; the whitespace between
-        chunks, which the chunker leaves out, comes back as spaces)."""
+        """The text of each release as ingested, put together from its stored chunks and
+        the text between them, so citations' offsets point into it."""
         if not doc_ids:
             return {}
         states = self.registry.states(doc_ids)
@@ -447,14 +450,14 @@ class Store:
         for document, metadata in zip(found["documents"] or [], found["metadatas"] or [], strict=True):
             doc_id = str(metadata["doc_id"])
             if states.get(doc_id, ("", None))[0] == metadata.get("version"):
-                pieces.setdefault(doc_id, []).append((int(str(metadata["start"])), document))
+                piece = document + str(metadata.get("after", ""))
+                pieces.setdefault(doc_id, []).append((int(str(metadata["start"])), piece))
         texts = {}
         for doc_id, chunks in pieces.items():
             text = ""
-            for start, document in sorted(chunks):
-                if start > len(text):
-                    text += " " * (start - len(text))
-                text += document[len(text) - start :]  # chunks overlap: add what is new
+            for start, piece in sorted(chunks):
+                text = text.ljust(start)  # whitespace before the first chunk, which no chunk holds
+                text += piece[len(text) - start :]  # chunks overlap: add what is new
             texts[doc_id] = text
         return texts
 

@@ -31,7 +31,7 @@ from pressqa.answer.question import (
     quantities,
     question_type,
 )
-from pressqa.answer.sentences import _STEMMER, content_terms, words
+from pressqa.answer.sentences import content_terms, stem, words
 from pressqa.answer.sources import Source, TermWeights
 from pressqa.retrieve.hybrid import publication_window
 from pressqa.types import QueryPlan
@@ -119,7 +119,7 @@ def type_score(wanted: QuestionType, sentence: str, question_words: set[str], so
             return 0.0
         best = 0.5
         for at, text in found:
-            after = {_STEMMER.stemWord(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]}
+            after = {stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]}
             if wanted.focus & after:
                 best = 1.0  # "seven felony charges" for "how many felony charges"
             elif wanted.money and text.startswith("$"):
@@ -142,7 +142,7 @@ def type_score(wanted: QuestionType, sentence: str, question_words: set[str], so
         )
         nearby = sentence[max(0, name.start - 60) : name.end + 60].lower()
         # Beside the noun asked about: "mortgage servicers: Bank of America".
-        beside = bool(wanted.focus & {_STEMMER.stemWord(word) for word in re.findall(r"[a-z]+", nearby)})
+        beside = bool(wanted.focus & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
         best = max(best, 0.5 + 0.25 * cued + 0.25 * beside)
     return best
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pressqa.errors import ConfigError
 from pressqa.retrieve.timeparse import parse_time
 
 Message = Mapping[str, Any]
@@ -22,6 +23,8 @@ _LEANS_BACK = re.compile(
     r"\b(it|its|they|them|their|that|this|those|these|he|she|him|her|his|there|same|then|also)\b", re.IGNORECASE
 )
 _FRAGMENT_LEAD = re.compile(r"^\s*(?:and|but|also|so|what about|how about|and what about)\b[\s,]*", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_LEAD = re.compile(r"(?:in|during|for|of|since|from|by|until|before|after)\s+", re.IGNORECASE)
 # Questions with at least this many words and no word leaning back stand alone.
 STANDALONE_WORDS = 6
 
@@ -49,7 +52,7 @@ def standalone_question(messages: Sequence[Message], complete: Callable[[str], s
     """
     questions = user_questions(messages)
     if not questions:
-        raise ValueError("no user message to answer")
+        raise ConfigError("the conversation has no user message to answer")
     if len(questions) == 1:
         return questions[0]
     if complete is not None:
@@ -69,9 +72,21 @@ def _rewrite(previous: str, follow_up: str) -> str:
         return follow_up
     if not is_question:
         fragment = _FRAGMENT_LEAD.sub("", follow_up).rstrip(" ?.!")
-        new_time = parse_time(fragment) or parse_time(f"in {fragment}")  # "what about 2022?"
         old_time = parse_time(previous)
+        new_time = parse_time(fragment) or parse_time(f"in {fragment}")  # "what about 2022?"
         if new_time and old_time:
-            return previous.replace(old_time.phrase, new_time.phrase, 1)
+            said = new_time.phrase if new_time.phrase in fragment else new_time.phrase.removeprefix("in ")
+            rest = " ".join(fragment.replace(said, " ", 1).split())  # "in Belarus" of "in 2022 in Belarus"
+            rest = "" if rest in {"in", "for", "during", "of"} else rest  # the time's own preposition
+            phrase = new_time.phrase
+            year = _YEAR.search(phrase)
+            if new_time.kind == "year" and year and _YEAR.search(old_time.phrase):
+                # Another year of the same kind of time: "fiscal year 2021" + "and 2019?"
+                phrase = _YEAR.sub(year.group(), old_time.phrase, count=1)
+            lead = _LEAD.match(old_time.phrase)
+            if lead and not _LEAD.match(phrase):
+                phrase = lead.group() + phrase  # "in 2021" -> "in fiscal year 2019", not "fiscal year 2019"
+            standing = previous.replace(old_time.phrase, phrase, 1)
+            return f"{standing.rstrip(' ?')} {rest}?" if rest else standing
         return f"{previous.rstrip(' ?')} {fragment}?"
     return f"{follow_up.rstrip(' ?')}, regarding: {previous}"

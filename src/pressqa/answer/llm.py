@@ -7,6 +7,7 @@ not for it.  Whatever it writes is then checked citation by citation (``answer.v
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -35,8 +36,9 @@ def format_sources(sources: Sequence[Source]) -> str:
         hit = source.hit
         # A release cannot close its own fence and speak outside it.
         text = source.text.replace("</source", "</ source")
-        attributes = f'id="{source.number}" issuer="{hit.source or "unknown"}" date="{hit.date or "undated"}"'
-        blocks.append(f'<source {attributes} title="{hit.title}">\n{text}\n</source>')
+        issuer, title = html.escape(hit.source or "unknown"), html.escape(hit.title)
+        attributes = f'id="{source.number}" issuer="{issuer}" date="{hit.date or "undated"}" title="{title}"'
+        blocks.append(f"<source {attributes}>\n{text}\n</source>")
     return "\n\n".join(blocks)
 
 

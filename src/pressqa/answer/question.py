@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pressqa.answer.sentences import _STEMMER, content_terms
+from pressqa.answer.sentences import content_terms, stem
 
 AnswerKind = Literal["number", "date", "person", "place", "name", "other"]
 
@@ -134,7 +134,7 @@ def _noun_phrase(text: str) -> frozenset[str]:
         if word in _PHRASE_END or word in _COMMON_VERBS or (word.endswith("ed") and len(word) > 4):
             break
         if len(word) > 1 and not re.fullmatch(NUMBER_WORDS, word):  # the pieces of "u.s." say nothing
-            stems.append(_STEMMER.stemWord(word))
+            stems.append(stem(word))
     return frozenset(stems)
 
 

@@ -7,7 +7,6 @@ press releases are full of, so sentences are split here with the abbreviations t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 import Stemmer
 
@@ -25,7 +24,7 @@ _END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9
 SHORT_LINE = 60
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z][A-Za-z.]*)\.$")
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern
-_STEMMER = Stemmer.Stemmer("english")
+_STEMMER = Stemmer.Stemmer("english")  # the keyword index's stemmer
 STOPWORDS = frozenset({
     "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
     "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did",
@@ -81,9 +80,9 @@ def content_terms(text: str) -> list[str]:
     return [_STEMMER.stemWord(word) for word in _WORD.findall(text.lower()) if word not in STOPWORDS]
 
 
+def stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
 def words(text: str) -> int:
     return len(text.split())
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -11,6 +11,7 @@ without a citation is dropped.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import logging
 import re
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pressqa.answer.question import DATELIKE
 from pressqa.answer.sentences import content_terms, split_sentences
 from pressqa.answer.sources import Source, TermWeights
 from pressqa.types import Citation
@@ -27,23 +29,38 @@ log = logging.getLogger(__name__)
 
 # "[2]", "[1, 3]", "[1][2]": source markers as generators write them.
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# A claim is supported when its best passage holds this share of its word weight ...
-LEXICAL_SUPPORT = 0.6
-# ... or, reworded, at least this share and this cosine similarity in embedding space.
+_LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+")
+# "first time.[1] It": a marker glued to the full stop.
+_GLUED_MARKER = re.compile(r"([.!?])(?=\[\s*\d)")
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(million|billion|trillion|thousand|percent|%))?", re.IGNORECASE)
+_MONTH_NUMBERS = {name.lower()[:3]: number for number, name in enumerate(calendar.month_name) if name}
+# Words that turn a claim around: it needs a passage that says so too.
+NEGATIONS = frozenset({
+    "not", "no", "never", "nor", "neither", "none", "without", "cannot", "refused", "refuses", "denied", "denies",
+    "declined",
+})  # fmt: skip
+# A claim is supported when its best passage holds at least LEXICAL_FLOOR of its word
+# weight on its own, and LEXICAL_SUPPORT counting the release's title, issuer and date, or,
+# reworded, is that close to it in embedding space.
 LEXICAL_FLOOR = 0.3
+LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.6
+# Two sentences are quoted instead of one only if they hold this much more of the claim.
+PAIR_PENALTY = 0.2
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
 class Support:
+    """A passage ``source.text[start:end]`` and the share of the claim's word weight it
+    holds, with the release's title, issuer and date (``lexical``) and alone (``own``)."""
+
     source: Source
-    start: int  # offsets into source.text
+    start: int
     end: int
     lexical: float
+    own: float
 
 
 @dataclass(slots=True)
@@ -80,6 +97,7 @@ def claims(draft: str) -> list[str]:
     """The sentences of a drafted answer, each with the markers that follow it (a marker
     written after the full stop belongs to the sentence before)."""
     found: list[str] = []
+    draft = _GLUED_MARKER.sub(r"\1 ", draft)
     for start, end in split_sentences(draft):
         sentence = draft[start:end]
         leading = _LEADING_MARKERS.match(sentence)
@@ -135,23 +153,35 @@ class Verifier:
         weight = self.weights(terms)
         total = sum(weight.values()) or 1.0
         header = source.header_terms() | set(content_terms(_date_words(source)))
-        header_numbers = set(_NUMBER.findall(f"{source.hit.title} {_date_words(source)}".replace(",", "")))
-        numbers = set(_NUMBER.findall(statement.replace(",", "")))
+        dates = [match.group() for match in DATELIKE.finditer(statement)]
+        amounts = _amounts(DATELIKE.sub(" ", statement))
+        title_amounts = _amounts(source.hit.title)
+        negated = _negated(statement)
         best: Support | None = None
+        best_rank = -1.0
         spans = list(source.sentences)
-        windows = [*spans, *((first[0], second[1]) for first, second in itertools.pairwise(spans))]
-        for start, end in windows:
+        pairs = [(first[0], second[1]) for first, second in itertools.pairwise(spans)]
+        for start, end, extra in [*((*span, 0.0) for span in spans), *((*pair, PAIR_PENALTY) for pair in pairs)]:
             passage = source.text[start:end]
-            found = set(content_terms(passage)) | header
-            share = sum(weight[term] for term in terms if term in found) / total
-            if best is None or share > best.lexical or (share == best.lexical and end - start < best.end - best.start):
-                held = numbers <= set(_NUMBER.findall(passage.replace(",", ""))) | header_numbers
-                best = Support(source, start, end, share) if held else best
-        if best is None:
+            found = set(content_terms(passage))
+            # The passage itself must carry the claim: a window is chosen by its own words,
+            # not by the title and issuer that every window of the release shares.
+            own = sum(weight[term] for term in terms if term in found) / total
+            if own - extra <= best_rank:
+                continue
+            if negated and not _negated(passage):
+                continue  # "was not held" is not supported by "was held"
+            if not _amounts_held(amounts, _amounts(passage) | title_amounts):
+                continue  # every count and sum, with its unit: "$8.3 million" is not "$8.3 billion"
+            if not all(_date_held(date, passage, source) for date in dates):
+                continue
+            share = sum(weight[term] for term in terms if term in found or term in header) / total
+            best, best_rank = Support(source, start, end, share, own), own - extra
+        if best is None or best.own < LEXICAL_FLOOR:
             return None
         if best.lexical >= LEXICAL_SUPPORT:
             return best
-        if self.embed is not None and best.lexical >= LEXICAL_FLOOR:
+        if self.embed is not None:
             vectors = self.embed([statement, source.text[best.start : best.end]])
             if float(vectors[0] @ vectors[1]) >= SEMANTIC_SUPPORT:
                 return best
@@ -166,3 +196,40 @@ class Verifier:
 def _date_words(source: Source) -> str:
     date = source.date
     return f"{date:%B} {date.day} {date.year} {date.isoformat()}" if date else ""
+
+
+def _amounts(text: str) -> set[tuple[str, str]]:
+    """Numbers with their magnitude: "$8.3 billion" -> ("8.3", "billion"); "1,540" -> ("1540", "")."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return {(number, unit.lower().replace("%", "percent")) for number, unit in _AMOUNT.findall(text)}
+
+
+def _amounts_held(claimed: set[tuple[str, str]], found: set[tuple[str, str]]) -> bool:
+    """Each claimed amount is found with the same magnitude (a bare number with any)."""
+    return all(
+        (number, unit) in found if unit else any(number == other for other, _ in found) for number, unit in claimed
+    )
+
+
+def _negated(text: str) -> bool:
+    words = set(re.findall(r"[a-z']+", text.lower()))
+    return bool(words & NEGATIONS) or any(word.endswith("n't") for word in words)
+
+
+def _date_held(expression: str, passage: str, source: Source) -> bool:
+    """A date of the claim is in the passage (however spelled) or is the release's date."""
+    wanted = _date_parts(expression)
+    if source.date and all(value == getattr(source.date, part) for part, value in wanted.items()):
+        return True
+    return any(_date_parts(match.group()) == wanted for match in DATELIKE.finditer(passage))
+
+
+def _date_parts(expression: str) -> dict[str, int]:
+    """``{"year": 2012, "month": 3, "day": 6}`` for "March 6, 2012", as far as it says."""
+    parts: dict[str, int] = {}
+    month = re.search(r"[A-Za-z]{3}", expression)
+    if month and month.group().lower() in _MONTH_NUMBERS:
+        parts["month"] = _MONTH_NUMBERS[month.group().lower()]
+    for number in re.findall(r"\d+", expression):
+        parts["year" if len(number) == 4 else "day"] = int(number)
+    return parts

@@ -10,6 +10,7 @@ Third-party backends register the same way: ``BACKENDS["name"] = factory``.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ def _openai_like(target: str, timeout: float) -> LLM:
     return llm
 
 
+@functools.cache  # the weights load once per process, not once per question
 def _llamacpp(path: str, timeout: float) -> LLM:
     if not os.path.isfile(path):
         raise ConfigError(f"llamacpp: no model file at {path}")

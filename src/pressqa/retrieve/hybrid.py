@@ -78,19 +78,23 @@ def hybrid_search(
         since, until = publication_window(plan.time)
         window = SearchFilters(since=since, until=until)
     favoured = set(plan.issuers) if plan.issuers_use == "boost" else set()
+    boosts = dict.fromkeys(found, 0.0)
     for chunk_id, (_, metadata) in found.items():
         release = release_of(metadata)
         if window and window.admits(release.date, None):
-            fused[chunk_id] += TIME_BOOST
+            boosts[chunk_id] += TIME_BOOST
         if release.source in favoured:
-            fused[chunk_id] += ISSUER_BOOST
-    ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+            boosts[chunk_id] += ISSUER_BOOST
     if reranker is not None:
-        candidates = [chunk_id for chunk_id, _ in ranked if chunk_id in found]
+        # The reranker's order takes the place of the retrievers' fused one; the time and
+        # issuer read from the question are still favoured on top of it.
+        candidates = sorted(found, key=lambda chunk_id: (-fused[chunk_id], chunk_id))
         scores = reranker.score(plan.question, [found[chunk_id][0] for chunk_id in candidates])
-        # The reranker decides the order; the fused order breaks its ties (sorting is stable).
-        order = sorted(range(len(candidates)), key=lambda at: -scores[at])
-        ranked = [(candidates[at], fused[candidates[at]]) for at in order]
+        order = sorted(range(len(candidates)), key=lambda at: -scores[at])  # stable: fused order breaks ties
+        fused = {candidates[at]: 1.0 / (RRF_K + rank) for rank, at in enumerate(order, 1)}
+    for chunk_id, boost in boosts.items():
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + boost
+    ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
     states = store.registry.states(list({str(metadata["doc_id"]) for _, metadata in found.values()}))
     hits: list[Hit] = []
     groups_seen: set[str] = set()
