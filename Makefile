@@ -1,5 +1,6 @@
-# Two entry points: `make run` (ingest the bundled sample archive and ask it a question)
-# and `make test` (the whole suite).  Both build .venv on first use.
+# Two entry points: `make run` (ingest the bundled sample archive, ask it a question, serve
+# the chat at http://127.0.0.1:7860) and `make test` (the whole suite, browser tests
+# included).  Both build .venv on first use.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,9 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint bench-ingest bench-answer lock clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test browser lint bench-ingest bench-answer bench-ui lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +27,15 @@ run: $(STAMP)
 	$(BIN)/pressqa ingest ingest/sample-archive --archive $(ARCHIVE)
 	$(BIN)/pressqa stats --archive $(ARCHIVE)
 	$(BIN)/pressqa ask "$(QUESTION)" --archive $(ARCHIVE)
+	$(BIN)/pressqa serve --archive $(ARCHIVE)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# Headless Chromium for the browser tests: Debian's package, installed when missing.
+browser:
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  ($(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench eval
@@ -37,6 +46,9 @@ bench-ingest: $(STAMP)
 
 bench-answer: $(STAMP)
 	$(BIN)/python bench/answer.py
+
+bench-ui: $(STAMP) browser
+	$(BIN)/python bench/ui.py
 
 # Re-pin every dependency after changing pyproject.toml (torch stays pinned there).
 lock:

@@ -273,6 +273,10 @@ class Archive:
         """Metadata of one stored release (its ``text`` is left empty)."""
         return self.store.registry.release(doc_id)
 
+    def recent(self, *, per_issuer: int = 1) -> list[Release]:
+        """The newest releases of each issuer, biggest issuers first (metadata only)."""
+        return self.store.registry.recent(per_issuer)
+
     def copies(self, doc_id: str) -> list[str]:
         """Ids of the releases linked to ``doc_id`` as its duplicates."""
         return self.store.registry.copies_of(doc_id)

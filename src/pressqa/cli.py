@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import logging
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pressqa import Answer, AnswerStream, Archive, PressQAError, RecordFields, Settings
+from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings
 from pressqa.settings import load_settings
 from pressqa.types import IngestProgress, IngestReport, QueryPlan, SearchFilters
 
@@ -179,6 +181,28 @@ def cmd_chat(args: argparse.Namespace) -> int:
             messages.append({"role": "assistant", "content": answer.text})
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    auth = None
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        if not user or not password:
+            raise ConfigError("--auth needs USER:PASSWORD")
+        auth = (user, password)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        print(
+            f"pressqa: warning: serving on {args.host} without --auth: anyone who can reach this machine "
+            "can read the archive and add releases to it",
+            file=sys.stderr,
+        )
+    from pressqa.ui.app import serve
+
+    _, url = serve(args.archive, host=args.host, port=args.port, auth=auth, llm=args.llm, block=False)
+    print(f"pressqa: serving {url} (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
+    return 0
+
+
 def _answer_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"since": args.since, "until": args.until, "sources": args.source, "k": args.k, "llm": args.llm}
 
@@ -335,6 +359,17 @@ def build_parser() -> argparse.ArgumentParser:
         "pressqa chat --archive my-archive",
     )
     _add_answer_options(chat)
+
+    serve = command(
+        "serve",
+        cmd_serve,
+        "Serve the chat in the browser (http://127.0.0.1:7860 unless --host/--port say otherwise).",
+        "pressqa serve --archive my-archive --port 7860",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (do when --host is not 127.0.0.1)")
+    serve.add_argument("--llm", metavar="SPEC", help="offer this language model beside the offline answerer")
     return parser
 
 

@@ -146,6 +146,18 @@ class Registry:
             origin=row[6],
         )
 
+    def recent(self, per_issuer: int) -> list[Release]:
+        """The ``per_issuer`` newest releases (originals, not copies) of each issuer, the
+        issuers with most releases first."""
+        rows = self._db.execute(
+            "SELECT doc_id FROM (SELECT doc_id, source, date, ROW_NUMBER() OVER "
+            "(PARTITION BY source ORDER BY date DESC, doc_id) AS position, COUNT(*) OVER (PARTITION BY source) AS size "
+            "FROM releases WHERE canonical_id IS NULL AND date IS NOT NULL) "
+            "WHERE position <= ? ORDER BY size DESC, source, position",
+            (per_issuer,),
+        )
+        return [self.release(doc_id) for (doc_id,) in rows.fetchall()]
+
     def duplicate_of(self, doc_id: str) -> str | None:
         row = self._db.execute("SELECT canonical_id FROM releases WHERE doc_id=?", (doc_id,)).fetchone()
         return row[0] if row else None
@@ -266,7 +278,8 @@ class Registry:
         if self._summary is None or self._summary[0] != generation:
             self._summary = (generation, self._summarise())
         cached = self._summary[1]
-        return {**cached, "issuers": dict(cached["issuers"])}  # callers may keep and change it
+        # Callers may keep and change what they get.
+        return {**cached, "issuers": dict(cached["issuers"]), "per_month": dict(cached["per_month"])}
 
     def _summarise(self) -> dict[str, Any]:
         count, chunks, first, last, undated, duplicates = self._db.execute(
@@ -278,10 +291,16 @@ class Registry:
                 "SELECT COALESCE(source, ?), COUNT(*) FROM releases GROUP BY 1 ORDER BY 2 DESC, 1", (UNKNOWN_ISSUER,)
             )
         )
+        per_month = dict(
+            self._db.execute(
+                "SELECT substr(date, 1, 7), COUNT(*) FROM releases WHERE date IS NOT NULL GROUP BY 1 ORDER BY 1"
+            )
+        )
         return {
             "releases": count,
             "chunks": chunks,
             "issuers": issuers,
+            "per_month": per_month,
             "first_date": dt.date.fromisoformat(first) if first else None,
             "last_date": dt.date.fromisoformat(last) if last else None,
             "undated": undated or 0,

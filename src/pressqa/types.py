@@ -115,6 +115,8 @@ class ArchiveStats:
     duplicates: int = 0
     bytes_on_disk: int = 0
     embedding_model: str = ""
+    # Dated releases per month ("2021-08": 4), oldest first.
+    per_month: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

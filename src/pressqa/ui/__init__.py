@@ -1,0 +1,1 @@
+"""The browser face: a Gradio chat over an Archive (``pressqa serve``)."""

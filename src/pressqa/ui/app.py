@@ -1,0 +1,309 @@
+"""The chat in the browser: Gradio Blocks over an Archive, with no retrieval logic of its own.
+
+Each browser session keeps its own conversation (``gr.State``); questions and uploads
+share one queue slot, so answers never read an archive half-way through a write.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before gradio is imported: no analytics, no version check, no hub telemetry.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from pressqa.archive import Archive
+from pressqa.errors import PressQAError
+from pressqa.types import Answer, IngestProgress, IngestReport, QueryPlan
+from pressqa.ui import render
+
+log = logging.getLogger(__name__)
+
+OFFLINE = "offline (quotes the releases, no language model)"
+FEEDBACK_FILE = "feedback.jsonl"
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl", ".zip"]
+CSS = """
+.pq-sources { max-height: 70vh; overflow-y: auto; }
+.pq-card { border: 1px solid #d0d4dc; border-radius: 8px; padding: 8px 12px; margin-bottom: 10px; }
+.pq-card:target { border-color: #2563eb; box-shadow: 0 0 0 2px #93c5fd; }
+.pq-title { font-weight: 600; }
+.pq-meta { font-size: 0.85em; color: #555; margin: 2px 0 6px; }
+.pq-passage mark { background: #fde68a; }
+.pq-copies { font-size: 0.85em; }
+"""
+
+
+def _plan_chips(plan: QueryPlan | None) -> list[str]:
+    """The times and issuers read from the question, as removable chips."""
+    if plan is None:
+        return []
+    chips = []
+    if plan.time is not None and plan.time_use == "boost":
+        chips.append(f"time: {plan.time.phrase} ({plan.time.label()})")
+    chips.extend(f"issuer: {issuer}" for issuer in plan.issuers if plan.issuers_use == "boost")
+    return chips
+
+
+def _without(plan: QueryPlan, kept: list[str]) -> QueryPlan:
+    """``plan`` without the inferred time or issuers whose chips were removed."""
+    chips = _plan_chips(plan)
+    if plan.time is not None and plan.time_use == "boost" and chips[0] not in kept:
+        plan = dataclasses.replace(plan, time=None, time_use=None)
+    issuers = tuple(issuer for issuer in plan.issuers if f"issuer: {issuer}" in kept or plan.issuers_use != "boost")
+    return dataclasses.replace(plan, issuers=issuers, issuers_use=plan.issuers_use if issuers else None)
+
+
+def _date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):  # a timestamp, as DateTime gives one
+        return dt.datetime.fromtimestamp(value).date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+class ArchiveApp:
+    """The page for one archive; ``blocks`` is the Gradio app."""
+
+    def __init__(self, archive: Archive, *, llm: str | None = None) -> None:
+        self.archive = archive
+        self.llm_choices = (
+            [OFFLINE]
+            + ([llm] if llm else [])
+            + ([archive.settings.llm] if archive.settings.llm and archive.settings.llm != llm else [])
+        )
+        self.blocks = self._build()
+
+    # Rendering helpers that read the archive.
+
+    def _sources_html(self, answer: Answer) -> str:
+        if answer.abstained:
+            return render.closest_releases(answer.hits)
+        texts = self.archive.store.release_texts([citation.doc_id for citation in answer.citations])
+        return render.source_cards(answer.citations, texts, self._describe_copy)
+
+    def _describe_copy(self, doc_id: str) -> str:
+        release = self.archive.release(doc_id)
+        return f"{release.source or 'unknown issuer'}, {release.date or 'undated'}: {release.title}"
+
+    def _overview(self) -> tuple[str, pd.DataFrame, Any]:
+        stats = self.archive.stats()
+        per_month = pd.DataFrame({"month": list(stats.per_month), "releases": list(stats.per_month.values())})
+        issuers = gr.update(choices=sorted(stats.issuers))
+        return render.overview(stats), per_month, issuers
+
+    def _examples(self) -> list[str]:
+        """Questions to start from: about the newest release of each of the biggest issuers."""
+        releases = self.archive.recent(per_issuer=1)[:4]
+        return [f'What does the archive say about "{release.title}"?' for release in releases]
+
+    # Event handlers.
+
+    def respond(
+        self,
+        message: str,
+        history: list[dict[str, str]],
+        shown: list[dict[str, Any]],
+        since: Any,
+        until: Any,
+        issuers: list[str] | None,
+        generator: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer to ``message`` into the chat, then show its sources."""
+        message = (message or "").strip()
+        if not message:
+            yield gr.update(), history, shown, "", gr.update(), gr.update(), gr.update(), None
+            return
+        history = [*history, {"role": "user", "content": message}]
+        shown = [*shown, {"role": "user", "content": render.escape_markdown(message)}]
+        options = {
+            "since": _date(since),
+            "until": _date(until),
+            "sources": issuers or None,
+            "llm": None if generator in (None, OFFLINE) else generator,
+        }
+        try:
+            stream = self.archive.chat_stream(history, **options)
+            text = ""
+            for piece in stream:
+                text += piece
+                yield [*shown, {"role": "assistant", "content": render.answer_markdown(text)}], history, shown, "", \
+                    gr.update(), gr.update(), gr.update(), None  # fmt: skip
+            answer = stream.answer
+        except PressQAError as err:
+            shown = [*shown, {"role": "assistant", "content": render.escape_markdown(f"Error: {err}")}]
+            yield shown, history[:-1], shown, "", gr.update(), gr.update(), gr.update(), None
+            return
+        yield from self._show(answer, history, shown)
+
+    def _show(
+        self, answer: Answer, history: list[dict[str, str]], shown: list[dict[str, Any]]
+    ) -> Iterator[tuple[Any, ...]]:
+        history = [*history, {"role": "assistant", "content": answer.text}]
+        content = render.answer_markdown(answer.text)
+        if answer.asked:
+            content += f"\n\n*Read as: {render.escape_markdown(answer.question)}*"
+        shown = [*shown, {"role": "assistant", "content": content}]
+        chips = _plan_chips(answer.plan)
+        yield (
+            shown,
+            history,
+            shown,
+            self._sources_html(answer),
+            gr.update(choices=chips, value=chips, visible=bool(chips)),
+            render.answer_with_citations(answer),
+            answer.plan,
+            answer,
+        )
+
+    def drop_inferred(
+        self,
+        kept: list[str],
+        plan: QueryPlan | None,
+        history: list[dict[str, str]],
+        shown: list[dict[str, Any]],
+        generator: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        """A chip was removed: answer the last question again without that inference."""
+        if plan is None or len(history) < 2:
+            return
+        answer = self.archive.ask(_without(plan, kept), llm=None if generator in (None, OFFLINE) else generator)
+        yield from self._show(answer, history[:-1], shown[:-1])
+
+    # Gradio fills ``progress`` when the default is a gr.Progress(): its documented idiom.
+    def ingest(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Ingest uploaded files (Gradio keeps them in its own temporary folder)."""
+        if not paths:
+            return ("", *self._overview())
+
+        def step(event: IngestProgress) -> None:
+            total = max(event.releases_total or 0, event.releases_seen, 1)
+            progress(
+                event.releases_seen / total, desc=f"{event.releases_seen} releases, {event.chunks_written} passages"
+            )
+
+        progress(0, desc="reading files")
+        try:
+            report = self.archive.ingest([Path(path) for path in paths], progress=step)
+        except PressQAError as err:
+            return (render.escape_markdown(f"Upload failed: {err}"), *self._overview())
+        return (_report_markdown(report), *self._overview())
+
+    def feedback(self, like: gr.LikeData, last: Answer | None, shown: list[dict[str, Any]]) -> None:
+        """A thumb on an answer, appended to the archive's feedback file."""
+        record = {
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "liked": like.liked,
+            "message": like.index,
+            "answer": str(like.value),
+            "question": last.question if last else None,
+            "citations": [citation.doc_id for citation in last.citations] if last else [],
+        }
+        with (self.archive.path / FEEDBACK_FILE).open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _build(self) -> gr.Blocks:
+        with gr.Blocks(title="pressqa", analytics_enabled=False) as blocks:
+            history = gr.State([])  # the conversation as the archive reads it, per browser session
+            shown = gr.State([])  # the same, as the chat displays it
+            plan = gr.State(None)
+            last = gr.State(None)
+            asked = gr.State("")  # the question sent, once the textbox is cleared
+            gr.Markdown("## pressqa — ask the archive; every sentence cites the release it comes from")
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(elem_id="chat", height=520, buttons=["copy"], label="Answers")
+                    with gr.Row():
+                        message = gr.Textbox(
+                            elem_id="message", placeholder="Ask a question…", show_label=False, scale=5, lines=1
+                        )
+                        send = gr.Button("Ask", elem_id="send", variant="primary", scale=1)
+                    chips = gr.CheckboxGroup(
+                        [], label="Read from your question (untick to drop)", elem_id="chips", visible=False
+                    )
+                    gr.Examples(self._examples(), inputs=[message], label="Examples")
+                    with gr.Accordion("Copy the answer with its citations (markdown)", open=False):
+                        copy = gr.Textbox(elem_id="copy", show_label=False, lines=6, buttons=["copy"])
+                with gr.Column(scale=2):
+                    sources = gr.HTML(elem_id="sources", label="Sources")
+            with gr.Accordion("Filters and settings", open=True), gr.Row():
+                since = gr.DateTime(label="Published since", include_time=False, type="string", elem_id="since")
+                until = gr.DateTime(label="Published until", include_time=False, type="string", elem_id="until")
+                issuers = gr.Dropdown([], multiselect=True, label="Issuers", elem_id="issuers")
+                generator = gr.Dropdown(
+                    self.llm_choices, value=OFFLINE, label="Answers written by", elem_id="generator"
+                )
+            with gr.Accordion("Archive", open=False), gr.Row():
+                with gr.Column():
+                    summary = gr.HTML(elem_id="overview")
+                    files = gr.File(
+                        file_count="multiple", file_types=UPLOAD_TYPES, label="Add releases", elem_id="upload"
+                    )
+                    report = gr.Markdown(elem_id="report")
+                per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None])
+
+            answer_outputs = [chat, history, shown, sources, chips, copy, plan, last]
+            ask_inputs = [message, history, shown, since, until, issuers, generator]
+            for trigger in (message.submit, send.click):
+                trigger(lambda text: ("", text), [message], [message, asked]).then(
+                    self.respond, [asked, *ask_inputs[1:]], answer_outputs, concurrency_id="archive"
+                )
+            chips.input(
+                self.drop_inferred, [chips, plan, history, shown, generator], answer_outputs, concurrency_id="archive"
+            )
+            files.upload(self.ingest, [files], [report, summary, per_month, issuers], concurrency_id="archive")
+            chat.like(self.feedback, [last, shown], None)
+            blocks.load(self._overview, None, [summary, per_month, issuers])
+        blocks_app: gr.Blocks = blocks
+        return blocks_app
+
+
+def _report_markdown(report: IngestReport) -> str:
+    lines = [
+        f"**{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
+        f"{len(report.duplicates)} duplicates, {len(report.failed)} failed** ({report.chunks_added} passages)"
+    ]
+    lines += [f"- failed: {render.escape_markdown(f'{Path(p.path).name}: {p.reason}')}" for p in report.failed]
+    lines += [f"- duplicate of {render.escape_markdown(link.canonical_id)}" for link in report.duplicates]
+    return "\n".join(lines)
+
+
+def serve(
+    archive_path: Path | None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    llm: str | None = None,
+    block: bool = True,
+) -> tuple[ArchiveApp, str]:
+    """Serve the archive's page; returns the app and its URL (``block=False`` returns at once)."""
+    archive = Archive.open(archive_path)  # a new folder makes an empty archive to upload into
+    # Load the embedding model while the page starts, not when the first question comes.
+    threading.Thread(target=archive.embedder.embed, args=(["warm-up"],), daemon=True).start()
+    app = ArchiveApp(archive, llm=llm)
+    app.blocks.queue(default_concurrency_limit=1)
+    _, url, _ = app.blocks.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        share=False,
+        quiet=True,
+        prevent_thread_lock=not block,
+        max_file_size=f"{archive.settings.max_file_mb:g}mb",
+        footer_links=[],
+        css=CSS,
+    )
+    return app, url

@@ -1,0 +1,215 @@
+"""The chat in the browser, driven in real headless Chromium (Debian's package; `make test`
+installs it when missing) against `pressqa serve`'s app on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from conftest import SAMPLE_ARCHIVE
+from pressqa.ui.app import ArchiveApp, serve
+
+ZAPAD = "Which exercises did Russia join in China in 2021?"
+BOT = '[data-testid="bot"]'
+# A release that tries to run script in the reader's browser, by its title and its text.
+PLANTED = {
+    "id": "planted-xss",
+    "title": 'Harbour works <img src=x onerror="window.__xss = 1"> update',
+    "date": "2022-05-04",
+    "source": "Port Authority <script>window.__xss = 2</script>",
+    "url": "javascript:window.__xss = 3",
+    "text": "The harbour dredging contract was awarded to Van Oord. <script>window.__xss = 4</script> "
+    'Works begin in June. <img src=x onerror="window.__xss = 5">',
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _chromium() -> str:
+    path = os.environ.get("PRESSQA_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (make test does it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ArchiveApp, str]]:
+    folder = tmp_path_factory.mktemp("ui")
+    planted = folder / "planted.jsonl"
+    planted.write_text(json.dumps(PLANTED) + "\n")
+    from pressqa import Archive
+
+    with Archive.open(folder / "archive") as archive:
+        report = archive.ingest([SAMPLE_ARCHIVE, planted])
+        assert not report.failed
+    served, url = serve(folder / "archive", port=_free_port(), block=False)
+    yield served, url
+    served.blocks.close()
+    served.archive.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=_chromium(), headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app: tuple[ArchiveApp, str]) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    opened = context.new_page()
+    opened.goto(app[1])
+    opened.wait_for_selector("#message textarea")
+    yield opened
+    context.close()
+
+
+def ask(page: Page, question: str) -> None:
+    answers = page.locator(BOT).count()
+    page.fill("#message textarea", question)
+    page.press("#message textarea", "Enter")
+    expect(page.locator(BOT)).to_have_count(answers + 1, timeout=20_000)
+    expect(page.locator("#sources")).not_to_be_empty(timeout=20_000)
+
+
+def card_dates(page: Page) -> list[str]:
+    return re.findall(r"\d{4}-\d{2}-\d{2}", " ".join(page.locator("#sources .pq-meta").all_inner_texts()))
+
+
+def test_an_answer_streams_in_with_numbered_markers_and_source_cards(
+    page: Page, app: tuple[ArchiveApp, str], tmp_path: Path
+) -> None:
+    ask(page, ZAPAD)
+    answer = page.locator(BOT).last
+    expect(answer).to_contain_text("ZAPAD/INTERACTION", timeout=20_000)
+    expect(page.locator("#sources .pq-card").first).to_contain_text("Ministry of National Defense")
+    expect(page.locator("#sources .pq-card").first).to_contain_text("2021-08-13")
+    expect(page.locator("#sources .pq-card mark").first).not_to_be_empty()
+    # A marker takes the reader to its source card.
+    answer.locator('a[href="#source-1"]').first.click()
+    assert page.evaluate("location.hash") == "#source-1"
+    expect(page.locator("#source-1")).to_be_in_viewport()
+    # The README's picture of the page (PRESSQA_SCREENSHOT=docs/ui.png pytest tests/test_ui.py -k streams).
+    page.screenshot(path=os.environ.get("PRESSQA_SCREENSHOT") or str(tmp_path / "page.png"))
+    # The inferred time is a chip; removing it answers again without it.
+    chip = page.locator("#chips label", has_text="time: in 2021")
+    expect(chip).to_be_visible()
+    chip.click()
+    expect(page.locator("#chips")).to_be_hidden(timeout=20_000)
+    expect(page.locator(BOT).last).to_contain_text("ZAPAD", timeout=20_000)
+    # Copy-ready markdown of the answer and its sources.
+    page.get_by_text("Copy the answer with its citations (markdown)").click()
+    expect(page.locator("#copy textarea")).to_have_value(re.compile(r"\[1\] Ministry of National Defense"))
+
+
+def test_the_date_filter_limits_the_sources(page: Page) -> None:
+    page.fill("#until input", "2020-12-31")
+    page.press("#until input", "Enter")
+    ask(page, "Which joint exercises did China and Russia hold?")
+    dates = card_dates(page)
+    assert dates and all(day <= "2020-12-31" for day in dates), dates
+
+
+def test_an_abstention_says_so_and_offers_the_closest_releases(page: Page) -> None:
+    ask(page, "On what date did the Special Counsel indict Paul Manafort?")
+    expect(page.locator(BOT).last).to_have_text("The archive has no release that answers this.")
+    expect(page.locator("#sources")).to_contain_text("The closest ones")
+    expect(page.locator("#sources .pq-closest").first).to_be_visible()
+
+
+def test_release_text_is_shown_as_text_never_run(page: Page) -> None:
+    ask(page, "Who was awarded the harbour dredging contract?")
+    expect(page.locator(BOT).last).to_contain_text("Van Oord")
+    sources = page.locator("#sources")
+    expect(sources).to_contain_text("<script>window.__xss = 4</script>")
+    expect(sources).to_contain_text('<img src=x onerror="window.__xss = 1">')
+    assert page.locator("#sources a[href^='javascript']").count() == 0
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None
+
+
+def test_a_thumb_is_recorded_in_the_archive(page: Page, app: tuple[ArchiveApp, str]) -> None:
+    ask(page, ZAPAD)
+    feedback = app[0].archive.path / "feedback.jsonl"
+    before = feedback.read_text().count("\n") if feedback.exists() else 0
+    page.locator("#chat button[aria-label='Like']").last.click()
+    deadline = time.time() + 10
+    while time.time() < deadline and (feedback.read_text().count("\n") if feedback.exists() else 0) == before:
+        time.sleep(0.1)
+    record = json.loads(feedback.read_text().splitlines()[-1])
+    assert record["question"] == ZAPAD and record["citations"]
+
+
+def test_an_uploaded_release_can_be_asked_about(page: Page, tmp_path: Path) -> None:
+    release = tmp_path / "2024-03-05-lighthouse.md"
+    release.write_text(
+        "---\ntitle: Lighthouse on Gozo restored\nsource: Malta Ministry of Culture\ndate: 2024-03-05\n---\n\n"
+        "The Giordan lighthouse on Gozo was restored by a team of 14 stonemasons over nine months.\n"
+    )
+    page.get_by_text("Archive", exact=True).click()
+    expect(page.locator("#overview")).to_contain_text("33 releases (1 of them copies of others, 0 undated)")
+    expect(page.locator("#overview")).to_contain_text("2019-01-28 to 2023-07-12")
+    page.locator("#upload input[type=file]").set_input_files(str(release))
+    expect(page.locator("#report")).to_contain_text("1 added", timeout=60_000)
+    expect(page.locator("#overview")).to_contain_text("34 releases")
+    ask(page, "How many stonemasons restored the Giordan lighthouse?")
+    expect(page.locator(BOT).last).to_contain_text("14 stonemasons")
+    expect(page.locator("#sources")).to_contain_text("Malta Ministry of Culture")
+
+
+def test_two_users_chat_at_once_without_sharing_histories(browser: Browser, app: tuple[ArchiveApp, str]) -> None:
+    pages = []
+    for _ in range(2):
+        opened = browser.new_context().new_page()
+        opened.goto(app[1])
+        opened.wait_for_selector("#message textarea")
+        pages.append(opened)
+    questions = [ZAPAD, "How long was Elizabeth Holmes sentenced to?"]
+    for opened, question in zip(pages, questions, strict=True):
+        opened.fill("#message textarea", question)
+    for opened in pages:
+        opened.press("#message textarea", "Enter")
+    for opened, question in zip(pages, questions, strict=True):
+        expect(opened.locator(BOT)).to_have_count(1, timeout=20_000)
+        expect(opened.locator('[data-testid="user"]')).to_have_count(1)
+        expect(opened.locator('[data-testid="user"]')).to_have_text(question)
+    expect(pages[0].locator(BOT)).to_contain_text("ZAPAD")
+    expect(pages[1].locator(BOT)).to_contain_text("135 months")
+    for opened in pages:
+        opened.context.close()
+
+
+def test_serve_binds_this_machine_and_warns_when_exposed_without_a_login(tmp_path: Path) -> None:
+    port = _free_port()
+    command = [sys.executable, "-m", "pressqa.cli", "serve", "--archive", str(tmp_path / "a"), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--host", "0.0.0.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None and server.stderr is not None
+        assert "serving" in server.stdout.readline()
+        with urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.status == 200
+        warning = server.stderr.readline()
+        assert "without --auth" in warning
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,47 @@
+"""What the page shows, as text: escaping, links, markers, cards (no browser needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pressqa.types import Answer, Citation
+from pressqa.ui import render
+
+TEXT = "Intro paragraph.\n\nBefore the quote. The exercise <b>ended</b> on Friday. After it.\n\nNext paragraph."
+QUOTE = "The exercise <b>ended</b> on Friday."
+
+
+def _citation(url: str | None = "https://example.org/release") -> Citation:
+    start = TEXT.index(QUOTE)
+    return Citation(number=1, doc_id="d1", title="Title <i>x</i>", quote=QUOTE, start=start, end=start + len(QUOTE),
+                    source="Ministry", date=dt.date(2021, 8, 13), url=url, copies=("d2",))  # fmt: skip
+
+
+def test_markers_become_links_to_source_cards_and_the_rest_is_literal() -> None:
+    shown = render.answer_markdown("It ended [1]. See ![x](http://evil/p.png) and <script>x</script> [2][3].")
+    assert "[\\[1\\]](#source-1)" in shown and "[\\[2\\]](#source-2)[\\[3\\]](#source-3)" in shown
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    assert "![x](http" not in shown and "\\!\\[x\\]\\(http" in shown
+
+
+def test_only_http_links_are_clickable() -> None:
+    assert render.safe_link("https://a.org/x?y=1&z=2", "a").startswith('<a href="https://a.org/x?y=1&amp;z=2"')
+    for url in ("javascript:alert(1)", "data:text/html,hi", "file:///etc/passwd", None):
+        assert "<a" not in render.safe_link(url, "label")
+
+
+def test_a_card_highlights_the_quote_inside_its_paragraph_with_everything_escaped() -> None:
+    html = render.source_cards([_citation()], {"d1": TEXT}, lambda doc_id: f"copy {doc_id} <script>")
+    assert 'id="source-1"' in html
+    assert "Before the quote. <mark>The exercise &lt;b&gt;ended&lt;/b&gt; on Friday.</mark> After it." in html
+    assert "Intro paragraph" not in html and "Next paragraph" not in html
+    assert "Title &lt;i&gt;x&lt;/i&gt;" in html and "copy d2 &lt;script&gt;" in html
+    assert 'Ministry · 2021-08-13 · <a href="https://example.org/release"' in html
+
+
+def test_the_copyable_answer_lists_its_sources() -> None:
+    answer = Answer(question="q", text="It ended on Friday [1].", abstained=False, citations=(_citation(),))
+    assert render.answer_with_citations(answer) == (
+        'It ended on Friday [1].\n\n[1] Ministry, 2021-08-13: "Title <i>x</i>" <https://example.org/release>. '
+        f'Quote: "{QUOTE}"'
+    )
