@@ -17,7 +17,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -291,8 +290,8 @@ def serve(
 ) -> tuple[ArchiveApp, str]:
     """Serve the archive's page; returns the app and its URL (``block=False`` returns at once)."""
     archive = Archive.open(archive_path)  # a new folder makes an empty archive to upload into
-    # Load the embedding model while the page starts, not when the first question comes.
-    threading.Thread(target=archive.embedder.embed, args=(["warm-up"],), daemon=True).start()
+    # Load the embedding model and the indexes now, so the first question is answered as fast as the next.
+    archive.search("warm-up")
     app = ArchiveApp(archive, llm=llm)
     app.blocks.queue(default_concurrency_limit=1)
     _, url, _ = app.blocks.launch(
