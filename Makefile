@@ -13,7 +13,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test browser lint bench-ingest bench-answer bench-ui lock clean
+.PHONY: run test browser lint eval-results bench-ingest bench-answer bench-ui lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-ingest: $(STAMP)
 
 bench-answer: $(STAMP)
 	$(BIN)/python bench/answer.py
+
+eval-results: $(STAMP)
+	$(BIN)/python eval/results.py
 
 bench-ui: $(STAMP) browser
 	$(BIN)/python bench/ui.py

@@ -30,8 +30,8 @@ PLANTED = {
     "date": "2022-05-04",
     "source": "Port Authority <script>window.__xss = 2</script>",
     "url": "javascript:window.__xss = 3",
-    "text": "The harbour dredging contract was awarded to Van Oord. <script>window.__xss = 4</script> "
-    'Works begin in June. <img src=x onerror="window.__xss = 5">',
+    "text": 'The harbour dredging contract was awarded to Van Oord <img src=x onerror="window.__xss = 5">, '
+    "see www.vanoord.example or mail press@vanoord.example. <script>window.__xss = 4</script> Works begin in June.",
 }
 
 
@@ -58,7 +58,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ArchiveApp, 
     with Archive.open(folder / "archive") as archive:
         report = archive.ingest([SAMPLE_ARCHIVE, planted])
         assert not report.failed
-    served, url = serve(folder / "archive", port=_free_port(), block=False)
+    served, url = serve(folder / "archive", port=_free_port())
     yield served, url
     served.blocks.close()
     served.archive.close()
@@ -97,6 +97,7 @@ def card_dates(page: Page) -> list[str]:
 def test_an_answer_streams_in_with_numbered_markers_and_source_cards(
     page: Page, app: tuple[ArchiveApp, str], tmp_path: Path
 ) -> None:
+    page.set_viewport_size({"width": 1400, "height": 700})  # so that the third card starts out of view
     ask(page, ZAPAD)
     answer = page.locator(BOT).last
     expect(answer).to_contain_text("ZAPAD/INTERACTION", timeout=20_000)
@@ -104,17 +105,22 @@ def test_an_answer_streams_in_with_numbered_markers_and_source_cards(
     expect(page.locator("#sources .pq-card").first).to_contain_text("2021-08-13")
     expect(page.locator("#sources .pq-card mark").first).not_to_be_empty()
     # A marker takes the reader to its source card.
-    answer.locator('a[href="#source-1"]').first.click()
-    assert page.evaluate("location.hash") == "#source-1"
-    expect(page.locator("#source-1")).to_be_in_viewport()
+    expect(page.locator("#source-3")).not_to_be_in_viewport()
+    answer.locator('a[href="#source-3"]').first.click()
+    assert page.evaluate("location.hash") == "#source-3"
+    expect(page.locator("#source-3")).to_be_in_viewport()
+    page.set_viewport_size({"width": 1400, "height": 1300})
     # The README's picture of the page (PRESSQA_SCREENSHOT=docs/ui.png pytest tests/test_ui.py -k streams).
     page.screenshot(path=os.environ.get("PRESSQA_SCREENSHOT") or str(tmp_path / "page.png"))
     # The inferred time is a chip; removing it answers again without it.
     chip = page.locator("#chips label", has_text="time: in 2021")
     expect(chip).to_be_visible()
+    before = answer.inner_text()
     chip.click()
     expect(page.locator("#chips")).to_be_hidden(timeout=20_000)
-    expect(page.locator(BOT).last).to_contain_text("ZAPAD", timeout=20_000)
+    expect(page.locator(BOT)).to_have_count(1)  # the same turn, answered again
+    expect(answer).not_to_have_text(before)
+    expect(answer).to_contain_text("ZAPAD")
     # Copy-ready markdown of the answer and its sources.
     page.get_by_text("Copy the answer with its citations (markdown)").click()
     expect(page.locator("#copy textarea")).to_have_value(re.compile(r"\[1\] Ministry of National Defense"))
@@ -137,7 +143,10 @@ def test_an_abstention_says_so_and_offers_the_closest_releases(page: Page) -> No
 
 def test_release_text_is_shown_as_text_never_run(page: Page) -> None:
     ask(page, "Who was awarded the harbour dredging contract?")
-    expect(page.locator(BOT).last).to_contain_text("Van Oord")
+    answer = page.locator(BOT).last
+    expect(answer).to_contain_text('Van Oord <img src=x onerror="window.__xss = 5">')
+    expect(answer).to_contain_text("www.vanoord.example or mail press@vanoord.example")
+    assert answer.locator("a").evaluate_all("links => links.map(link => link.getAttribute('href'))") == ["#source-1"]
     sources = page.locator("#sources")
     expect(sources).to_contain_text("<script>window.__xss = 4</script>")
     expect(sources).to_contain_text('<img src=x onerror="window.__xss = 1">')
@@ -146,11 +155,14 @@ def test_release_text_is_shown_as_text_never_run(page: Page) -> None:
     assert page.evaluate("window.__xss") is None
 
 
-def test_a_thumb_is_recorded_in_the_archive(page: Page, app: tuple[ArchiveApp, str]) -> None:
+def test_a_thumb_is_recorded_against_its_own_answer(page: Page, app: tuple[ArchiveApp, str]) -> None:
     ask(page, ZAPAD)
+    ask(page, "How long was Elizabeth Holmes sentenced to?")
+    # Older answers' markers are plain text: the cards beside the chat are the newest answer's.
+    assert page.locator(BOT).first.locator("a").count() == 0
     feedback = app[0].archive.path / "feedback.jsonl"
     before = feedback.read_text().count("\n") if feedback.exists() else 0
-    page.locator("#chat button[aria-label='Like']").last.click()
+    page.locator("#chat button[aria-label='Like']").first.click()
     deadline = time.time() + 10
     while time.time() < deadline and (feedback.read_text().count("\n") if feedback.exists() else 0) == before:
         time.sleep(0.1)

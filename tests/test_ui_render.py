@@ -24,6 +24,12 @@ def test_markers_become_links_to_source_cards_and_the_rest_is_literal() -> None:
     assert "![x](http" not in shown and "\\!\\[x\\]\\(http" in shown
 
 
+def test_bare_addresses_and_formulas_stay_text() -> None:
+    shown = render.answer_markdown("Write to press@mod.example or see www.mod.example, https://x.example and $5 [1].")
+    assert "@" not in shown and "www." not in shown and "https:" not in shown and "\\$5" in shown
+    assert render.answer_markdown("It ended [1].", linked=False) == "It ended \\[1\\]."
+
+
 def test_only_http_links_are_clickable() -> None:
     assert render.safe_link("https://a.org/x?y=1&z=2", "a").startswith('<a href="https://a.org/x?y=1&amp;z=2"')
     for url in ("javascript:alert(1)", "data:text/html,hi", "file:///etc/passwd", None):

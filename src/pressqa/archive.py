@@ -28,6 +28,9 @@ from pressqa.settings import Settings, load_settings
 from pressqa.store import UNKNOWN_ISSUER, Store
 from pressqa.types import Answer, ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
 
+# The ``llm`` that names the offline extractive answerer, whatever ``Settings.llm`` says.
+OFFLINE = "offline"
+
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
     from llama_index.core.query_engine import CustomQueryEngine
@@ -190,7 +193,9 @@ class Archive:
         release it comes from, or the answer abstains and lists the closest releases.
 
         ``k`` releases (default ``Settings.answer_sources``) are read; ``since``, ``until``
-        and ``sources`` limit them as in ``search``.  ``llm`` picks who writes the answer.
+        and ``sources`` limit them as in ``search``.  ``llm`` picks who writes the answer: a
+        llama-index LLM, a spec ("ollama:llama3.1"), "offline" for the offline answerer, or
+        None for ``Settings.llm`` (unset: offline).
 
         >>> answer = archive.ask("Which exercises did Russia join in China in 2021?")  # doctest: +SKIP
         >>> answer.text, [citation.title for citation in answer.citations]              # doctest: +SKIP
@@ -263,7 +268,7 @@ class Archive:
 
     def _generator(self, llm: LLM | str | None) -> Generator:
         llm = llm if llm is not None else self.settings.llm
-        if llm is None:
+        if llm is None or llm == OFFLINE:
             return ExtractiveGenerator(self.store.keyword.idf)
         if isinstance(llm, str):
             llm = load_llm(llm, self.settings.llm_timeout)
@@ -280,6 +285,15 @@ class Archive:
     def copies(self, doc_id: str) -> list[str]:
         """Ids of the releases linked to ``doc_id`` as its duplicates."""
         return self.store.registry.copies_of(doc_id)
+
+    def group(self, reference: str) -> set[str]:
+        """The releases a reference names (an id, or the path of the file it came from) and
+        every release linked with them as copies; ``{reference}`` if it names none."""
+        found: set[str] = set()
+        for doc_id in self.store.registry.find(reference) or [reference]:
+            canonical = self.store.registry.duplicate_of(doc_id) or doc_id
+            found |= {doc_id, canonical, *self.store.registry.copies_of(canonical)}
+        return found
 
     def stats(self) -> ArchiveStats:
         return self.store.stats()

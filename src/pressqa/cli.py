@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings
+from pressqa.llms.backends import load_llm
 from pressqa.settings import load_settings
 from pressqa.types import IngestProgress, IngestReport, QueryPlan, SearchFilters
 
@@ -196,10 +197,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     from pressqa.ui.app import serve
 
-    _, url = serve(args.archive, host=args.host, port=args.port, auth=auth, llm=args.llm, block=False)
+    try:
+        app, url = serve(args.archive, host=args.host, port=args.port, auth=auth, llm=args.llm)
+    except OSError as err:  # the port is taken, or the address is not this machine's
+        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {err}") from None
     print(f"pressqa: serving {url} (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
+    app.blocks.close()
+    app.archive.close()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pressqa.eval import corpus_archive, load_questions, run
+    from pressqa.eval.report import compare, table, write
+
+    if args.target[0] == "compare":
+        if len(args.target) != 3:
+            raise ConfigError("usage: pressqa eval compare BEFORE/report.json AFTER/report.json")
+        before, after = (json.loads(Path(path).read_text()) for path in args.target[1:])
+        print(compare(before, after))
+        return 0
+    if len(args.target) != 1:
+        raise ConfigError("give one question file (or: pressqa eval compare A/report.json B/report.json)")
+    if args.archive and args.corpus:
+        raise ConfigError("give --archive or --corpus, not both")
+    questions = load_questions(Path(args.target[0]))
+    path = args.archive or (corpus_archive(args.corpus) if args.corpus else None)
+    with Archive.open(path, settings=_settings(args), create=bool(args.corpus)) as archive:
+        if args.corpus:
+            archive.ingest([args.corpus], progress=None if args.quiet else _ProgressBar())
+        judge = load_llm(args.judge) if args.judge else None
+        report = run(archive, questions, llm=args.llm, judge=judge, questions_file=args.target[0])
+    print(table(report))
+    paths = write(report, args.out)
+    print("\nwrote " + ", ".join(str(path) for path in paths))
     return 0
 
 
@@ -370,6 +403,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (do when --host is not 127.0.0.1)")
     serve.add_argument("--llm", metavar="SPEC", help="offer this language model beside the offline answerer")
+
+    evaluate = command(
+        "eval",
+        cmd_eval,
+        "Score answers on a question set (eval/README.md); writes report.json, report.md and report.png.",
+        "pressqa eval ../shared/eval/dev-questions.jsonl --corpus ../shared/eval/dev-archive.jsonl --out eval-out",
+    )
+    evaluate.add_argument(
+        "target",
+        nargs="+",
+        metavar="QUESTIONS.jsonl",
+        help="the question file, or: compare A/report.json B/report.json",
+    )
+    evaluate.add_argument("--corpus", type=Path, help="releases (JSONL, folder, zip) to ingest into a cached archive")
+    evaluate.add_argument("--llm", metavar="SPEC", help="language model that writes the answers (default: offline)")
+    evaluate.add_argument("--judge", metavar="SPEC", help="also ask this language model to judge the answers")
+    evaluate.add_argument("--out", type=Path, default=Path("eval-report"), help="report folder (default eval-report)")
+    evaluate.add_argument("-q", "--quiet", action="store_true", help="no progress bar while ingesting --corpus")
     return parser
 
 
@@ -392,8 +443,8 @@ def _add_answer_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--llm",
         metavar="SPEC",
-        help="language model to write the answer: ollama:MODEL, openai-like:MODEL@BASE_URL or "
-        "llamacpp:/path/model.gguf (default $PRESSQA_LLM, else the offline extractive answerer)",
+        help="language model to write the answer: ollama:MODEL, openai-like:MODEL@BASE_URL, "
+        "llamacpp:/path/model.gguf, or offline (default $PRESSQA_LLM, else offline)",
     )
 
 

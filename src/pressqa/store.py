@@ -158,6 +158,15 @@ class Registry:
         )
         return [self.release(doc_id) for (doc_id,) in rows.fetchall()]
 
+    def find(self, reference: str) -> list[str]:
+        """Releases a reference names: its id, or the file it was read from (a path, or the
+        end of one: "doj/2021-01-07-boeing.txt")."""
+        rows = self._db.execute(
+            "SELECT doc_id FROM releases WHERE doc_id = ? OR origin = ? OR origin LIKE ? ESCAPE '\\'",
+            (reference, reference, "%/" + reference.replace("%", "\\%").replace("_", "\\_")),
+        )
+        return [doc_id for (doc_id,) in rows]
+
     def duplicate_of(self, doc_id: str) -> str | None:
         row = self._db.execute("SELECT canonical_id FROM releases WHERE doc_id=?", (doc_id,)).fetchone()
         return row[0] if row else None
@@ -482,7 +491,10 @@ class Store:
 
     def stats(self) -> ArchiveStats:
         summary = self.registry.summary()
-        size = sum(path.stat().st_size for path in self.root.rglob("*") if path.is_file())
+        size = 0
+        for path in self.root.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):  # a writer may replace files meanwhile
+                size += path.stat().st_size if path.is_file() else 0
         return ArchiveStats(**summary, bytes_on_disk=size, embedding_model=self.settings.embedding_model)
 
 

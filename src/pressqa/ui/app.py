@@ -26,12 +26,13 @@ import pandas as pd
 
 from pressqa.archive import Archive
 from pressqa.errors import PressQAError
+from pressqa.store import UNKNOWN_ISSUER
 from pressqa.types import Answer, IngestProgress, IngestReport, QueryPlan
 from pressqa.ui import render
 
 log = logging.getLogger(__name__)
 
-OFFLINE = "offline (quotes the releases, no language model)"
+OFFLINE = ("offline (quotes the releases, no language model)", "offline")
 FEEDBACK_FILE = "feedback.jsonl"
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl", ".zip"]
 CSS = """
@@ -99,8 +100,11 @@ class ArchiveApp:
 
     def _overview(self) -> tuple[str, pd.DataFrame, Any]:
         stats = self.archive.stats()
-        per_month = pd.DataFrame({"month": list(stats.per_month), "releases": list(stats.per_month.values())})
-        issuers = gr.update(choices=sorted(stats.issuers))
+        months = list(stats.per_month)
+        if months:  # every month from the first to the last, so quiet months show as gaps
+            months = [str(month) for month in pd.period_range(months[0], months[-1], freq="M")]
+        per_month = pd.DataFrame({"month": months, "releases": [stats.per_month.get(month, 0) for month in months]})
+        issuers = gr.update(choices=sorted(issuer for issuer in stats.issuers if issuer != UNKNOWN_ISSUER))
         return render.overview(stats), per_month, issuers
 
     def _examples(self) -> list[str]:
@@ -108,78 +112,78 @@ class ArchiveApp:
         releases = self.archive.recent(per_issuer=1)[:4]
         return [f'What does the archive say about "{release.title}"?' for release in releases]
 
-    # Event handlers.
+    # Event handlers.  Per session: ``history`` is the conversation as the archive reads it,
+    # ``answers`` the Answer of each of its turns (for the chat's display and the thumbs).
+
+    def _display(self, history: list[dict[str, str]], answers: list[Answer], live: str | None = None) -> list[Any]:
+        """The chat: only the newest answer's markers link to the cards beside it (the
+        cards are that answer's); while an answer streams in, none do."""
+        shown: list[dict[str, str]] = []
+        for turn, answer in enumerate(answers):
+            shown.append({"role": "user", "content": render.escape_markdown(history[2 * turn]["content"])})
+            content = render.answer_markdown(answer.text, linked=live is None and turn == len(answers) - 1)
+            if answer.asked:
+                content += f"\n\n*Read as: {render.escape_markdown(answer.question)}*"
+            shown.append({"role": "assistant", "content": content})
+        if live is not None:
+            shown.append({"role": "user", "content": render.escape_markdown(history[-1]["content"])})
+            shown.append({"role": "assistant", "content": render.answer_markdown(live, linked=False)})
+        return shown
 
     def respond(
         self,
-        message: str,
+        question: str,
         history: list[dict[str, str]],
-        shown: list[dict[str, Any]],
+        answers: list[Answer],
         since: Any,
         until: Any,
         issuers: list[str] | None,
         generator: str,
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream the answer to ``message`` into the chat, then show its sources."""
-        message = (message or "").strip()
-        if not message:
-            yield gr.update(), history, shown, "", gr.update(), gr.update(), gr.update(), None
+        """Stream the answer to ``question`` into the chat, then show its sources."""
+        question = (question or "").strip()
+        if not question:
+            yield (gr.skip(),) * 7
             return
-        history = [*history, {"role": "user", "content": message}]
-        shown = [*shown, {"role": "user", "content": render.escape_markdown(message)}]
-        options = {
-            "since": _date(since),
-            "until": _date(until),
-            "sources": issuers or None,
-            "llm": None if generator in (None, OFFLINE) else generator,
-        }
+        asking = [*history, {"role": "user", "content": question}]
         try:
-            stream = self.archive.chat_stream(history, **options)
+            options = {"since": _date(since), "until": _date(until), "sources": issuers or None, "llm": generator}
+            stream = self.archive.chat_stream(asking, **options)
             text = ""
             for piece in stream:
                 text += piece
-                yield [*shown, {"role": "assistant", "content": render.answer_markdown(text)}], history, shown, "", \
-                    gr.update(), gr.update(), gr.update(), None  # fmt: skip
+                yield (self._display(asking, answers, text), *(gr.skip(),) * 6)
             answer = stream.answer
-        except PressQAError as err:
-            shown = [*shown, {"role": "assistant", "content": render.escape_markdown(f"Error: {err}")}]
-            yield shown, history[:-1], shown, "", gr.update(), gr.update(), gr.update(), None
+        except (PressQAError, ValueError) as err:
+            gr.Warning(str(err))
+            # The chat as it was; the question back in the box to fix and send again.
+            yield (self._display(history, answers), *(gr.skip(),) * 5, question)
             return
-        yield from self._show(answer, history, shown)
+        yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
 
-    def _show(
-        self, answer: Answer, history: list[dict[str, str]], shown: list[dict[str, Any]]
-    ) -> Iterator[tuple[Any, ...]]:
-        history = [*history, {"role": "assistant", "content": answer.text}]
-        content = render.answer_markdown(answer.text)
-        if answer.asked:
-            content += f"\n\n*Read as: {render.escape_markdown(answer.question)}*"
-        shown = [*shown, {"role": "assistant", "content": content}]
+    def _show(self, answer: Answer, history: list[dict[str, str]], answers: list[Answer]) -> tuple[Any, ...]:
         chips = _plan_chips(answer.plan)
-        yield (
-            shown,
+        return (
+            self._display(history, answers),
             history,
-            shown,
+            answers,
             self._sources_html(answer),
             gr.update(choices=chips, value=chips, visible=bool(chips)),
             render.answer_with_citations(answer),
-            answer.plan,
-            answer,
+            gr.skip(),
         )
 
     def drop_inferred(
-        self,
-        kept: list[str],
-        plan: QueryPlan | None,
-        history: list[dict[str, str]],
-        shown: list[dict[str, Any]],
-        generator: str,
-    ) -> Iterator[tuple[Any, ...]]:
+        self, kept: list[str], history: list[dict[str, str]], answers: list[Answer], generator: str
+    ) -> tuple[Any, ...]:
         """A chip was removed: answer the last question again without that inference."""
-        if plan is None or len(history) < 2:
-            return
-        answer = self.archive.ask(_without(plan, kept), llm=None if generator in (None, OFFLINE) else generator)
-        yield from self._show(answer, history[:-1], shown[:-1])
+        if not answers or answers[-1].plan is None:
+            return (gr.skip(),) * 7
+        last = answers[-1]
+        assert last.plan is not None
+        answer = dataclasses.replace(self.archive.ask(_without(last.plan, kept), llm=generator), asked=last.asked)
+        history = [*history[:-1], {"role": "assistant", "content": answer.text}]
+        return self._show(answer, history, [*answers[:-1], answer])
 
     # Gradio fills ``progress`` when the default is a gr.Progress(): its documented idiom.
     def ingest(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
@@ -200,30 +204,35 @@ class ArchiveApp:
             return (render.escape_markdown(f"Upload failed: {err}"), *self._overview())
         return (_report_markdown(report), *self._overview())
 
-    def feedback(self, like: gr.LikeData, last: Answer | None, shown: list[dict[str, Any]]) -> None:
+    def feedback(self, like: gr.LikeData, answers: list[Answer]) -> None:
         """A thumb on an answer, appended to the archive's feedback file."""
+        index = like.index[0] if isinstance(like.index, (list, tuple)) else like.index
+        turn = int(index) // 2  # the chat alternates question, answer
+        if not 0 <= turn < len(answers):
+            return
+        answer = answers[turn]
         record = {
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "liked": like.liked,
-            "message": like.index,
-            "answer": str(like.value),
-            "question": last.question if last else None,
-            "citations": [citation.doc_id for citation in last.citations] if last else [],
+            "question": answer.asked or answer.question,
+            "answer": answer.text,
+            "citations": [citation.doc_id for citation in answer.citations],
+            "generator": answer.generator,
         }
         with (self.archive.path / FEEDBACK_FILE).open("a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def _build(self) -> gr.Blocks:
-        with gr.Blocks(title="pressqa", analytics_enabled=False) as blocks:
-            history = gr.State([])  # the conversation as the archive reads it, per browser session
-            shown = gr.State([])  # the same, as the chat displays it
-            plan = gr.State(None)
-            last = gr.State(None)
+        # Uploaded files are ingested at once; Gradio's copies are deleted after a day.
+        with gr.Blocks(title="pressqa", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
+            history = gr.State([])  # per browser session, as the handlers above describe
+            answers = gr.State([])
             asked = gr.State("")  # the question sent, once the textbox is cleared
             gr.Markdown("## pressqa — ask the archive; every sentence cites the release it comes from")
             with gr.Row():
                 with gr.Column(scale=3):
-                    chat = gr.Chatbot(elem_id="chat", height=520, buttons=["copy"], label="Answers")
+                    # No copy button (the box below copies plain text) and no LaTeX: release text stays as written.
+                    chat = gr.Chatbot(elem_id="chat", height=520, buttons=[], latex_delimiters=[], label="Answers")
                     with gr.Row():
                         message = gr.Textbox(
                             elem_id="message", placeholder="Ask a question…", show_label=False, scale=5, lines=1
@@ -242,7 +251,7 @@ class ArchiveApp:
                 until = gr.DateTime(label="Published until", include_time=False, type="string", elem_id="until")
                 issuers = gr.Dropdown([], multiselect=True, label="Issuers", elem_id="issuers")
                 generator = gr.Dropdown(
-                    self.llm_choices, value=OFFLINE, label="Answers written by", elem_id="generator"
+                    self.llm_choices, value=OFFLINE[1], label="Answers written by", elem_id="generator"
                 )
             with gr.Accordion("Archive", open=False), gr.Row():
                 with gr.Column():
@@ -253,18 +262,20 @@ class ArchiveApp:
                     report = gr.Markdown(elem_id="report")
                 per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None])
 
-            answer_outputs = [chat, history, shown, sources, chips, copy, plan, last]
-            ask_inputs = [message, history, shown, since, until, issuers, generator]
+            answer_outputs = [chat, history, answers, sources, chips, copy, message]
             for trigger in (message.submit, send.click):
                 trigger(lambda text: ("", text), [message], [message, asked]).then(
-                    self.respond, [asked, *ask_inputs[1:]], answer_outputs, concurrency_id="archive"
+                    self.respond,
+                    [asked, history, answers, since, until, issuers, generator],
+                    answer_outputs,
+                    concurrency_id="archive",
                 )
             chips.input(
-                self.drop_inferred, [chips, plan, history, shown, generator], answer_outputs, concurrency_id="archive"
+                self.drop_inferred, [chips, history, answers, generator], answer_outputs, concurrency_id="archive"
             )
             files.upload(self.ingest, [files], [report, summary, per_month, issuers], concurrency_id="archive")
-            chat.like(self.feedback, [last, shown], None)
-            blocks.load(self._overview, None, [summary, per_month, issuers])
+            chat.like(self.feedback, [answers], None, concurrency_id="archive")
+            blocks.load(self._overview, None, [summary, per_month, issuers], concurrency_id="archive")
         blocks_app: gr.Blocks = blocks
         return blocks_app
 
@@ -286,9 +297,8 @@ def serve(
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     llm: str | None = None,
-    block: bool = True,
 ) -> tuple[ArchiveApp, str]:
-    """Serve the archive's page; returns the app and its URL (``block=False`` returns at once)."""
+    """Serve the archive's page in a background thread; returns the app and its URL."""
     archive = Archive.open(archive_path)  # a new folder makes an empty archive to upload into
     # Load the embedding model and the indexes now, so the first question is answered as fast as the next.
     archive.search("warm-up")
@@ -300,7 +310,7 @@ def serve(
         auth=auth,
         share=False,
         quiet=True,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         max_file_size=f"{archive.settings.max_file_mb:g}mb",
         footer_links=[],
         css=CSS,

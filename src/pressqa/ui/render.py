@@ -13,23 +13,29 @@ from pressqa.answer.verify import MARKER
 from pressqa.types import Answer, ArchiveStats, Citation, Hit
 
 # Characters that markdown would read as formatting or links in a quoted release.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~>$])")
+# What a markdown renderer would turn into a link by itself: "www.", "@", ":" (of "x://").
+_AUTOLINK = re.compile(r"(?<=www)\.|@|:", re.IGNORECASE)
 # Characters of context shown around a quote, each side, inside its paragraph.
 CONTEXT_CHARS = 300
 
 
 def escape_markdown(text: str) -> str:
-    """``text`` shown literally by a markdown renderer (and its HTML sanitizer)."""
-    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    """``text`` shown literally by a markdown renderer (and its HTML sanitizer): no
+    formatting, no links made of bare addresses ("www.", "a@b", "x://")."""
+    escaped = _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    return _AUTOLINK.sub(lambda match: f"&#{ord(match.group()[-1])};", escaped)
 
 
-def answer_markdown(answer_text: str) -> str:
-    """The answer for the chat: escaped, with each marker ``[n]`` a link to source card n."""
+def answer_markdown(answer_text: str, *, linked: bool = True) -> str:
+    """The answer for the chat: escaped, each marker ``[n]`` a link to source card n
+    (plain text when ``linked`` is false: the cards shown are another answer's)."""
     pieces, at = [], 0
     for match in MARKER.finditer(answer_text):
         pieces.append(escape_markdown(answer_text[at : match.start()]))
         numbers = re.findall(r"\d+", match.group())
-        pieces.append("".join(f"[\\[{number}\\]](#source-{number})" for number in numbers))
+        marker = "[\\[{0}\\]](#source-{0})" if linked else "\\[{0}\\]"
+        pieces.append("".join(marker.format(number) for number in numbers))
         at = match.end()
     pieces.append(escape_markdown(answer_text[at:]))
     return "".join(pieces)
