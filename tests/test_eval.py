@@ -15,7 +15,7 @@ from llm_server import serving
 from pressqa import Archive, ConfigError
 from pressqa.cli import main
 from pressqa.eval import load_questions, run
-from pressqa.eval.harness import cause_of
+from pressqa.eval.harness import aggregate, cause_of
 from pressqa.eval.metrics import (
     contains,
     first_gold_rank,
@@ -44,6 +44,14 @@ SAMPLE_QUESTIONS = REPO / "eval" / "sample-questions.jsonl"
         ("Signed on March 6, 2012, in Houston.", "march 6 2012", True),
         ("Hachette Book Group (USA) settled.", "Hachette Book Group", True),
         ("HarperCollins settled.", "Hachette", False),
+        ("Recoveries reached 4.90 billion.", "$4.9 billion", True),
+        ("Unemployment rose 12.5% in May.", "12.5 percent", True),
+        ("It rose 12.5 million.", "12.5%", False),
+        ("The temperature fell to -5 degrees.", "5 degrees", False),
+        ("Möller was charged.", "Müller", False),
+        ("Müller was charged.", "Muller", True),
+        ("Vostok-2021 ended in 2021.", "Запад-2021", False),
+        ("Учения Запад-2021 прошли в сентябре.", "Запад-2021", True),
     ],
 )
 def test_an_alias_is_found_on_word_boundaries_whatever_the_number_format(text: str, alias: str, found: bool) -> None:
@@ -67,6 +75,28 @@ def test_ranks_lists_percentiles_and_the_independent_support_check() -> None:
     assert percentile([5, 1, 3, 2, 4], 0.5) == 3 and percentile([1, 2, 3, 4, 100], 0.95) == 100
     assert lexical_support("Russian troops joined the exercise in Ningxia [1]", "Russian troops traveled to Ningxia")
     assert not lexical_support("Budget talks collapsed in Brussels", "Russian troops traveled to Ningxia")
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"id": "q", "question": "?", "answers": "ZAPAD", "answerable": true}', "'answers' must be a list of strings"),
+        ('{"id": "q", "question": "?", "answers": ["A"], "answerable": "false"}', "'answerable' must be true or false"),
+        ('{"id": "q", "question": "?", "answers": ["A"], "evidence": "doc-1"}', "'evidence' must be a list"),
+    ],
+)
+def test_question_records_of_the_wrong_shape_are_refused(tmp_path: Path, line: str, reason: str) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(ConfigError, match=re.escape(reason)):
+        load_questions(path)
+
+
+def test_a_byte_order_mark_and_a_missing_kind_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('\ufeff{"id": "q", "question": "?", "answers": []}\n', encoding="utf-8")
+    [question] = load_questions(path)
+    assert not question.answerable and question.kind == "unanswerable"
 
 
 def test_question_files_with_bad_lines_are_clear_errors(tmp_path: Path) -> None:
@@ -94,7 +124,8 @@ def test_failures_are_put_down_to_their_cause() -> None:
 
     def result(**changes: Any) -> QuestionResult:
         base: dict[str, Any] = {"id": "q", "kind": "fact", "question": "?", "answerable": True, "answer": "",
-                                "abstained": False, "correct": False, "gold_rank": 1, "words": 1,
+                                "abstained": False, "correct": False, "gold": ["g"], "unresolved": [],
+                                "gold_rank": 1, "words": 1,
                                 "list_recall": None, "citations": [], "good_citations": 0, "gold_cited": True,
                                 "sentences": 1, "supported_by_checker": 1, "supported_lexically": 1, "crag": -1,
                                 "seconds": 0.0, "cause": None, "retrieved": []}  # fmt: skip
@@ -108,6 +139,25 @@ def test_failures_are_put_down_to_their_cause() -> None:
     assert cause_of(result(correct=True), [True]) is None
     assert cause_of(result(answerable=False), []) == "wrong abstention"
     assert cause_of(result(answerable=False, abstained=True), []) is None
+    assert cause_of(result(gold=[], gold_rank=None, gold_cited=False), []) == "retrieved but not answered"
+
+    # Measures count only the questions they apply to.
+    judged = [result(correct=True, judge={"correct": True, "faithful": None}), result(answerable=False,
+              judge={"faithful": True}), result(gold=[], gold_rank=None), result(gold_rank=None)]  # fmt: skip
+    scores = aggregate(judged)
+    assert scores["judge_correct"] == 1.0 and scores["judge_faithful"] == 1.0  # only the verdicts given
+    assert scores["hit@1"] == 0.5  # the question without known evidence is left out
+    assert scores["accuracy"] == pytest.approx(1 / 3)
+
+
+def test_evidence_that_names_no_release_is_reported_not_counted(sample_archive: Archive, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    record = {"id": "q1", "question": "Which exercises did Russia join in China in 2021?", "answers": ["ZAPAD"],
+              "evidence": ["no-such-release"], "answerable": True, "kind": "fact"}  # fmt: skip
+    questions.write_text(json.dumps(record) + "\n")
+    report = run(sample_archive, load_questions(questions))
+    assert report.results[0].unresolved == ["no-such-release"] and report.results[0].gold == []
+    assert report.overall["hit@5"] is None and report.overall["accuracy"] == 1.0
 
 
 def test_the_bundled_question_set_meets_its_thresholds(sample_archive: Archive) -> None:
@@ -153,18 +203,31 @@ def test_pressqa_eval_writes_its_reports_and_compares_two_runs(
     report = json.loads((out / "report.json").read_text())
     lines = [json.loads(line) for line in SAMPLE_QUESTIONS.read_text().splitlines()]
     assert report["overall"]["accuracy"] == pytest.approx(_recount_accuracy(report, lines))
+    with_gold = [r for r in report["results"] if r["answerable"] and r["gold"]]
+    recounted = sum(any(set(group) & set(r["gold"]) for group in r["retrieved"][:5]) for r in with_gold)
+    assert report["overall"]["hit@5"] == pytest.approx(recounted / len(with_gold))
     assert len(report["results"]) == len(lines)
     markdown = (out / "report.md").read_text()
     for result in report["results"]:
         if result["cause"]:
             assert f"**{result['id']}**" in markdown
 
-    # A second run (the cached archive is reused) compared with the first.
+    # A second run (the cached archive is reused) compared with the first, then with a
+    # report where one question went wrong and another is missing.
     assert main(["eval", *questions, "--out", str(tmp_path / "run2")]) == 0
     capsys.readouterr()
     assert main(["eval", "compare", str(out / "report.json"), str(tmp_path / "run2" / "report.json")]) == 0
     compared = capsys.readouterr().out
     assert "| accuracy |" in compared and "Questions that flipped: 0" in compared
+    right = next(r for r in report["results"] if r["cause"] is None)
+    right["cause"] = "wrong answer"
+    report["overall"]["accuracy"] -= 0.1
+    dropped = report["results"].pop()
+    (tmp_path / "changed.json").write_text(json.dumps(report))
+    assert main(["eval", "compare", str(out / "report.json"), str(tmp_path / "changed.json")]) == 0
+    compared = capsys.readouterr().out
+    assert f"only before: ['{dropped['id']}']" in compared
+    assert f"- {right['id']}: right -> wrong answer" in compared and "| -10% |" in compared
 
 
 def test_a_language_model_judge_is_optional_and_labelled(sample_archive: Archive, tmp_path: Path) -> None:

@@ -288,9 +288,9 @@ class Archive:
 
     def group(self, reference: str) -> set[str]:
         """The releases a reference names (an id, or the path of the file it came from) and
-        every release linked with them as copies; ``{reference}`` if it names none."""
+        every release linked with them as copies; empty if it names none."""
         found: set[str] = set()
-        for doc_id in self.store.registry.find(reference) or [reference]:
+        for doc_id in self.store.registry.find(reference):
             canonical = self.store.registry.duplicate_of(doc_id) or doc_id
             found |= {doc_id, canonical, *self.store.registry.copies_of(canonical)}
         return found

@@ -216,7 +216,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.target[0] == "compare":
         if len(args.target) != 3:
             raise ConfigError("usage: pressqa eval compare BEFORE/report.json AFTER/report.json")
-        before, after = (json.loads(Path(path).read_text()) for path in args.target[1:])
+        try:
+            before, after = (json.loads(Path(path).read_text()) for path in args.target[1:])
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"cannot read the reports to compare: {err}") from None
         print(compare(before, after))
         return 0
     if len(args.target) != 1:
@@ -227,10 +230,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     path = args.archive or (corpus_archive(args.corpus) if args.corpus else None)
     with Archive.open(path, settings=_settings(args), create=bool(args.corpus)) as archive:
         if args.corpus:
-            archive.ingest([args.corpus], progress=None if args.quiet else _ProgressBar())
+            ingested = archive.ingest([args.corpus], progress=None if args.quiet else _ProgressBar())
+            if ingested.failed:
+                print(format_report(ingested, archive.path), file=sys.stderr)
         judge = load_llm(args.judge) if args.judge else None
         report = run(archive, questions, llm=args.llm, judge=judge, questions_file=args.target[0])
     print(table(report))
+    unresolved = sorted({reference for result in report.results for reference in result.unresolved})
+    if unresolved:
+        print(
+            f"pressqa: warning: {len(unresolved)} evidence reference(s) name no release of the archive, so their "
+            f"questions are left out of hit@k, mrr@10 and citation_recall: {', '.join(unresolved[:10])}",
+            file=sys.stderr,
+        )
     paths = write(report, args.out)
     print("\nwrote " + ", ".join(str(path) for path in paths))
     return 0

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pressqa.answer.sources import Source
 from pressqa.answer.verify import MARKER, Verifier, claims
 from pressqa.archive import Archive
+from pressqa.errors import ConfigError
 from pressqa.eval.metrics import (
     contains_any,
     first_gold_rank,
@@ -46,6 +47,8 @@ class QuestionResult:
     answer: str
     abstained: bool
     correct: bool
+    gold: list[str]  # the evidence releases and their copies
+    unresolved: list[str]  # evidence that names no release of the archive (left out of retrieval)
     gold_rank: int | None  # rank of the first gold release among the top 10 retrieved
     words: int
     list_recall: float | None
@@ -58,7 +61,7 @@ class QuestionResult:
     crag: int
     seconds: float
     cause: str | None
-    retrieved: list[str]
+    retrieved: list[list[str]]  # the top 10 releases, each with its copies
     judge: dict[str, bool | None] = field(default_factory=dict)
 
 
@@ -76,11 +79,17 @@ class EvalReport:
 
 
 def corpus_archive(corpus: Path) -> Path:
-    """Where an eval keeps the archive made from ``corpus`` between runs (ingest skips what
-    it already holds, so a rerun costs seconds): under $XDG_CACHE_HOME or ~/.cache."""
+    """Where an eval keeps the archive made from ``corpus`` (under $XDG_CACHE_HOME or
+    ~/.cache), named by the corpus's files, sizes and times: a changed corpus gets a new one."""
+    if not corpus.exists():
+        raise ConfigError(f"no corpus at {corpus}")
+    files = [corpus] if corpus.is_file() else sorted(path for path in corpus.rglob("*") if path.is_file())
+    fingerprint = hashlib.sha256(str(corpus.resolve()).encode())
+    for path in files:
+        status = path.stat()
+        fingerprint.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pressqa" / "eval-archives"
-    key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:12]
-    return cache / f"{corpus.stem}-{key}"
+    return cache / f"{corpus.stem}-{fingerprint.hexdigest()[:12]}"
 
 
 def run(
@@ -124,8 +133,10 @@ def run(
 def score(
     archive: Archive, question: Question, answer: Answer, hits: Sequence[Hit], seconds: float, judge: LLM | None
 ) -> QuestionResult:
-    gold = set().union(*(archive.group(doc_id) for doc_id in question.evidence)) if question.evidence else set()
-    rank = first_gold_rank([{hit.doc_id, *hit.copies} for hit in hits], gold)
+    groups = {reference: archive.group(reference) for reference in question.evidence}
+    gold = set().union(*groups.values())
+    retrieved = [[hit.doc_id, *hit.copies] for hit in hits]
+    rank = first_gold_rank([set(group) for group in retrieved], gold)
     correct = question.answerable and not answer.abstained and is_correct(answer.text, question.answers)
     verdicts = [_citation_good(citation, gold, question) for citation in answer.citations]
     gold_cited = any({citation.doc_id, *citation.copies} & gold for citation in answer.citations)
@@ -140,6 +151,8 @@ def score(
         answer=answer.text,
         abstained=answer.abstained,
         correct=correct,
+        gold=sorted(gold),
+        unresolved=[reference for reference, found in groups.items() if not found],
         gold_rank=rank,
         words=len(answer.text.split()),
         list_recall=list_recall("" if answer.abstained else answer.text, question.all_answers),
@@ -148,7 +161,7 @@ def score(
                 "number": c.number,
                 "doc_id": c.doc_id,
                 "title": c.title,
-                "date": str(c.date),
+                "date": c.date.isoformat() if c.date else None,
                 "quote": c.quote,
                 "good": good,
             }
@@ -162,7 +175,7 @@ def score(
         crag=crag,
         seconds=seconds,
         cause=None,
-        retrieved=[hit.doc_id for hit in hits],
+        retrieved=retrieved,
     )
     result.cause = cause_of(result, verdicts)
     if judge is not None and not answer.abstained:
@@ -210,7 +223,7 @@ def cause_of(result: QuestionResult, verdicts: Sequence[bool]) -> str | None:
         return None if result.abstained else "wrong abstention"
     if result.correct:
         return None if all(verdicts) else "wrong citation"
-    if result.gold_rank is None and not result.gold_cited:
+    if result.gold and result.gold_rank is None and not result.gold_cited:
         return "not retrieved"
     if result.abstained:
         return "wrong abstention"
@@ -220,6 +233,7 @@ def cause_of(result: QuestionResult, verdicts: Sequence[bool]) -> str | None:
 def aggregate(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     """The measures over ``results`` (None where no question counts toward one)."""
     answerable = [r for r in results if r.answerable]
+    with_gold = [r for r in answerable if r.gold]  # retrieval is measured where the evidence is known
     unanswerable = [r for r in results if not r.answerable]
     answered = [r for r in answerable if not r.abstained]
     abstained = [r for r in results if r.abstained]
@@ -231,22 +245,23 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float | None]:
         return part / whole if whole else None
 
     def hit_at(k: int) -> float | None:
-        return share(sum(1 for r in answerable if r.gold_rank is not None and r.gold_rank <= k), len(answerable))
+        return share(sum(1 for r in with_gold if r.gold_rank is not None and r.gold_rank <= k), len(with_gold))
 
-    judged = [r.judge for r in results if r.judge]
+    judged_correct = [r.judge["correct"] for r in results if r.judge.get("correct") is not None]
+    judged_faithful = [r.judge["faithful"] for r in results if r.judge.get("faithful") is not None]
     return {
         "questions": len(results),
         "answerable": len(answerable),
         "hit@1": hit_at(1),
         "hit@5": hit_at(5),
         "hit@10": hit_at(10),
-        "mrr@10": statistics.mean(1 / r.gold_rank if r.gold_rank else 0.0 for r in answerable) if answerable else None,
+        "mrr@10": statistics.mean(1 / r.gold_rank if r.gold_rank else 0.0 for r in with_gold) if with_gold else None,
         "accuracy": share(sum(r.correct for r in answerable), len(answerable)),
         "list_recall": statistics.mean(lists) if lists else None,
         "words_median": statistics.median(r.words for r in answered) if answered else None,
         "words_p90": percentile([r.words for r in answered], 0.9) if answered else None,
         "citation_precision": share(sum(r.good_citations for r in results), citations),
-        "citation_recall": share(sum(r.gold_cited for r in answerable), len(answerable)),
+        "citation_recall": share(sum(r.gold_cited for r in with_gold), len(with_gold)),
         "support_checker": share(sum(r.supported_by_checker for r in results), sentences),
         "support_lexical": share(sum(r.supported_lexically for r in results), sentences),
         "abstention_precision": share(sum(not r.answerable for r in abstained), len(abstained)),
@@ -255,6 +270,7 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float | None]:
         "crag": share(sum(r.crag for r in results), len(results)),
         "latency_p50": percentile([r.seconds for r in results], 0.5),
         "latency_p95": percentile([r.seconds for r in results], 0.95),
-        "judge_correct": share(sum(bool(j.get("correct")) for j in judged), len(judged)) if judged else None,
-        "judge_faithful": share(sum(bool(j.get("faithful")) for j in judged), len(judged)) if judged else None,
+        # Verdicts the judge gave (a reply that is neither yes nor no is left out).
+        "judge_correct": share(sum(map(bool, judged_correct)), len(judged_correct)),
+        "judge_faithful": share(sum(map(bool, judged_faithful)), len(judged_faithful)),
     }

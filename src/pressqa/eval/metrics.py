@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
-_NUMBER_WORD = re.compile(r"\d+(?:\.\d+)*|[a-z]+")
+# A number (decimals kept, a leading minus too) or a run of letters of any script.
+_NUMBER_WORD = re.compile(r"-?\d+(?:\.\d+)*|[^\W\d_]+")
 
 
 def answer_words(text: str) -> list[str]:
-    """Words and numbers as compared: lower case, punctuation and currency signs dropped,
-    thousands separators removed ("$4,900 million" -> ["4900", "million"])."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower().replace("\u2019", "'"))
-    return _NUMBER_WORD.findall(text)
+    """Words and numbers as compared: lower case, accents and punctuation dropped, currency
+    signs dropped, thousands separators removed, "%" read as "percent", trailing decimal
+    zeros cut ("$4,900.50 million" -> ["4900.5", "million"]; "Müller" -> ["muller"])."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    text = "".join(character for character in text if not unicodedata.combining(character))
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text).replace("%", " percent ")
+    text = re.sub(r"(?<![\w-])-(?!\d)|(?<=\w)-", " ", text)  # hyphens between words, not minus signs
+    words = _NUMBER_WORD.findall(text)
+    return [re.sub(r"(\.\d*?)0+$", r"\1", word).rstrip(".") if "." in word else word for word in words]
 
 
 def contains(text: str, alias: str) -> bool:

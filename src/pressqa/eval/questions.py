@@ -29,7 +29,7 @@ def load_questions(path: Path) -> list[Question]:
     questions: list[Question] = []
     seen: set[str] = set()
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark is no record
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read the question file ({err})") from None
     for number, line in enumerate(lines, 1):
@@ -40,11 +40,11 @@ def load_questions(path: Path) -> list[Question]:
             question = Question(
                 id=str(record["id"]),
                 question=str(record["question"]),
-                answers=tuple(str(alias) for alias in record.get("answers", [])),
-                evidence=tuple(str(doc_id) for doc_id in record.get("evidence", [])),
-                answerable=bool(record.get("answerable", bool(record.get("answers")))),
-                kind=str(record.get("kind", "fact")),
-                all_answers=tuple(str(item) for item in record.get("all_answers", [])),
+                answers=_strings(record, "answers"),
+                evidence=_strings(record, "evidence"),
+                answerable=_boolean(record, "answerable", default=bool(record.get("answers"))),
+                kind=str(record.get("kind") or ("fact" if record.get("answers") else "unanswerable")),
+                all_answers=_strings(record, "all_answers"),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise ConfigError(f"{path}:{number}: not a question record ({type(err).__name__}: {err})") from None
@@ -57,3 +57,17 @@ def load_questions(path: Path) -> list[Question]:
     if not questions:
         raise ConfigError(f"{path}: no questions in the file")
     return questions
+
+
+def _strings(record: dict[str, object], key: str) -> tuple[str, ...]:
+    value = record.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"{key!r} must be a list of strings, not {value!r}")
+    return tuple(value)
+
+
+def _boolean(record: dict[str, object], key: str, *, default: bool) -> bool:
+    value = record.get(key, default)
+    if not isinstance(value, bool):
+        raise TypeError(f"{key!r} must be true or false, not {value!r}")
+    return value

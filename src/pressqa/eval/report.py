@@ -113,23 +113,26 @@ def write(report: EvalReport, folder: Path) -> list[Path]:
 
 
 def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
-    """Metric deltas between two report.json files, and the questions whose verdict flipped."""
-    lines = ["| measure | before | after | change |", "| --- | --- | --- | --- |"]
+    """Metric deltas between two report.json files, and the questions whose verdict flipped
+    (the deltas compare like with like only when both ran the same questions)."""
+    old_results = {result["id"]: result for result in before["results"]}
+    new_results = {result["id"]: result for result in after["results"]}
+    lines = [f"Questions: {len(old_results)} before, {len(new_results)} after."]
+    added, removed = sorted(set(new_results) - set(old_results)), sorted(set(old_results) - set(new_results))
+    if added or removed:
+        lines.append(f"Warning: the question sets differ (only after: {added}; only before: {removed}).")
+    lines += ["", "| measure | before | after | change |", "| --- | --- | --- | --- |"]
     for name, style in SHOWN:
         old, new = before["overall"].get(name), after["overall"].get(name)
         if old is None and new is None:
             continue
-        change = "" if old is None or new is None else fmt(new - old, style if style != "pct" else "pct")
+        change = "" if old is None or new is None else ("+" if new - old > 0 else "") + fmt(new - old, style)
         lines.append(f"| {name} | {fmt(old, style)} | {fmt(new, style)} | {change} |")
-    old_results = {result["id"]: result for result in before["results"]}
-    flipped = []
-    for result in after["results"]:
-        earlier = old_results.get(result["id"])
-        if earlier is None:
-            continue
-        was, now = _verdict(earlier), _verdict(result)
-        if was != now:
-            flipped.append(f"- {result['id']}: {was} -> {now}")
+    flipped = [
+        f"- {key}: {_verdict(old_results[key])} -> {_verdict(result)}"
+        for key, result in new_results.items()
+        if key in old_results and _verdict(old_results[key]) != _verdict(result)
+    ]
     lines += ["", f"Questions that flipped: {len(flipped)}", *flipped]
     return "\n".join(lines)
 
