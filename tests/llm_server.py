@@ -8,6 +8,7 @@ The model is fake; the HTTP, the streaming formats and the llama-index clients a
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,15 @@ from typing import Any
 
 # Given the chat messages ({"role", "content"}), the reply the model writes.
 Reply = Callable[[list[dict[str, Any]]], str]
+SOURCE = re.compile(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
+
+
+def source_with(messages: list[dict[str, Any]], words: str) -> int:
+    """The number the prompt gives the source whose text holds ``words``."""
+    for number, text in SOURCE.findall(messages[-1]["content"]):
+        if words in text:
+            return int(number)
+    raise AssertionError(f"no source holds {words!r}")
 
 
 class ScriptedModel:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from llama_index.llms.openai_like import OpenAILike
 
-from llm_server import ScriptedModel, serving
+from llm_server import SOURCE, ScriptedModel, serving, source_with
 from pressqa import Archive, ConfigError, GenerationError
 from pressqa.answer.engine import ABSTENTION
 from pressqa.answer.llm import SYSTEM_PROMPT, format_sources
@@ -22,15 +22,6 @@ from pressqa.types import Hit
 
 QUESTION = "Which exercises did Russia join in China in 2021?"
 FAITHFUL = "Russian troops joined the ZAPAD/INTERACTION exercise in Ningxia"
-SOURCE = re.compile(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
-
-
-def source_with(messages: list[dict[str, Any]], words: str) -> int:
-    """The number the prompt gives the source whose text holds ``words``."""
-    for number, text in SOURCE.findall(messages[-1]["content"]):
-        if words in text:
-            return int(number)
-    raise AssertionError(f"no source holds {words!r}")
 
 
 def faithful(messages: list[dict[str, Any]]) -> str:

@@ -13,12 +13,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.request import urlopen
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import SAMPLE_ARCHIVE
+from llm_server import serving, source_with
 from pressqa.ui.app import ArchiveApp, serve
 
 ZAPAD = "Which exercises did Russia join in China in 2021?"
@@ -209,19 +212,72 @@ def test_two_users_chat_at_once_without_sharing_histories(browser: Browser, app:
         opened.context.close()
 
 
-def test_serve_binds_this_machine_and_warns_when_exposed_without_a_login(tmp_path: Path) -> None:
+def test_serve_refuses_to_expose_the_archive_without_a_login(tmp_path: Path) -> None:
     port = _free_port()
     command = [sys.executable, "-m", "pressqa.cli", "serve", "--archive", str(tmp_path / "a"), "--port", str(port)]
+    refused = subprocess.run([*command, "--host", "0.0.0.0"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "refusing to serve on 0.0.0.0 without --auth" in refused.stderr
     server = subprocess.Popen(
-        [*command, "--host", "0.0.0.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, "--host", "0.0.0.0", "--insecure"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None and server.stderr is not None
         assert "serving" in server.stdout.readline()
         with urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200
-        warning = server.stderr.readline()
-        assert "without --auth" in warning
+        assert "without --auth" in server.stderr.readline()
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_login_guards_the_page_and_every_api_route(browser: Browser, app: tuple[ArchiveApp, str]) -> None:
+    guarded = ArchiveApp(app[0].archive)
+    _, url, _ = guarded.blocks.queue().launch(
+        server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True, auth=("ana", "s3cret")
+    )
+    try:
+        for route, body in [("config", None), ("gradio_api/info", None), ("gradio_api/queue/join", b"{}"),
+                            ("gradio_api/upload", b"{}")]:  # fmt: skip
+            with pytest.raises(HTTPError) as refused:
+                urlopen(Request(url + route, data=body), timeout=10)
+            assert refused.value.code == 401, route
+        page = browser.new_page()
+        page.goto(url)
+        page.fill("input[type=text]", "ana")
+        page.fill("input[type=password]", "wrong")
+        page.get_by_role("button", name="Login").click()
+        expect(page.get_by_text("Incorrect Credentials")).to_be_visible()
+        page.fill("input[type=text]", "ana")
+        page.fill("input[type=password]", "s3cret")
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_selector("#message textarea")
+        ask(page, ZAPAD)
+        expect(page.locator(BOT).last).to_contain_text("ZAPAD")
+        page.close()
+    finally:
+        guarded.blocks.close()
+
+
+def test_answers_can_be_written_by_a_configured_language_model(browser: Browser, app: tuple[ArchiveApp, str]) -> None:
+    def reply(messages: list[dict[str, Any]]) -> str:
+        return f"Russian troops joined the ZAPAD/INTERACTION exercise in Ningxia [{source_with(messages, 'Ningxia')}]."
+
+    with serving(reply) as (url, model):
+        spec = f"openai-like:scripted@{url}/v1"
+        served = ArchiveApp(app[0].archive, llm=spec)
+        _, page_url, _ = served.blocks.queue().launch(
+            server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True
+        )
+        try:
+            page = browser.new_page()
+            page.goto(page_url)
+            page.wait_for_selector("#message textarea")
+            page.locator("#generator input").click()
+            page.get_by_role("option", name=spec).click()
+            ask(page, ZAPAD)
+            expect(page.locator(BOT).last).to_contain_text("Russian troops joined the ZAPAD/INTERACTION exercise")
+            assert len(model.requests) == 1
+            page.close()
+        finally:
+            served.blocks.close()

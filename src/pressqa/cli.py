@@ -190,6 +190,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ConfigError("--auth needs USER:PASSWORD")
         auth = (user, password)
     if args.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        if not args.insecure:
+            raise ConfigError(
+                f"refusing to serve on {args.host} without --auth USER:PASSWORD: anyone who can reach this "
+                "machine could read the archive and add releases to it (--insecure serves anyway)"
+            )
         print(
             f"pressqa: warning: serving on {args.host} without --auth: anyone who can reach this machine "
             "can read the archive and add releases to it",
@@ -415,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (do when --host is not 127.0.0.1)")
     serve.add_argument("--llm", metavar="SPEC", help="offer this language model beside the offline answerer")
+    serve.add_argument(
+        "--insecure", action="store_true", help="allow another --host without --auth (anyone there can use it)"
+    )
 
     evaluate = command(
         "eval",

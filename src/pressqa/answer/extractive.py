@@ -87,7 +87,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
             kind_score = type_score(wanted, text, question_words, source)
             if wanted.kind != "other" and kind_score == 0:
                 continue
-            # A detail sentence stands on the lead sentence and the one before it.
+            # A detail sentence stands on the release's title and the sentence before it.
             context = header | (sentence_terms[index - 1] if index else set())
             shared = sum(weight[term] for term in terms if term in found) / total
             beside = sum(weight[term] for term in terms if term not in found and term in context) / total

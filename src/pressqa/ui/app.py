@@ -79,11 +79,8 @@ class ArchiveApp:
 
     def __init__(self, archive: Archive, *, llm: str | None = None) -> None:
         self.archive = archive
-        self.llm_choices = (
-            [OFFLINE]
-            + ([llm] if llm else [])
-            + ([archive.settings.llm] if archive.settings.llm and archive.settings.llm != llm else [])
-        )
+        configured = [spec for spec in dict.fromkeys([llm, archive.settings.llm]) if spec]
+        self.llm_choices = [OFFLINE, *((spec, spec) for spec in configured)]  # (label, value)
         self.blocks = self._build()
 
     # Rendering helpers that read the archive.
