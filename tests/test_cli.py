@@ -14,7 +14,7 @@ import pytest
 from conftest import SAMPLE_ARCHIVE
 from pressqa.cli import EXIT_ERROR, EXIT_SOME_INPUTS_FAILED, build_parser, main
 
-COMMANDS = ["ingest", "stats", "delete", "search", "ask", "chat", "serve", "eval"]
+COMMANDS = ["ingest", "stats", "check", "delete", "search", "ask", "chat", "serve", "eval"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

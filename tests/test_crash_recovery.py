@@ -235,3 +235,77 @@ def test_delete_killed_between_registry_and_chroma(tmp_path: Path) -> None:
     state = snapshot(archive_path)  # opening finishes the interrupted delete
     assert {chunk[2] for chunk in state["chunks"]} == {"syn-000", "syn-002"}  # type: ignore[union-attr]
     assert state["keyword"] == [chunk[0] for chunk in state["chunks"]]  # type: ignore[union-attr]
+
+
+# A child that runs the CLI and kills itself (SIGKILL) right after the n-th call of one
+# step of the ingest: parse, embed, Chroma write, registry write, keyword-index write.
+KILL_AT = """
+import os, signal, sys
+import chromadb.api.models.Collection as collection
+from pressqa import embedding, keyword, store
+from pressqa.ingest import chunking
+owner = {"Collection": collection.Collection, "Registry": store.Registry, "Store": store.Store,
+         "Embedder": embedding.Embedder, "KeywordIndex": keyword.KeywordIndex, "Chunker": chunking.Chunker}
+cls_name, method = sys.argv[1].split(".")
+calls, limit = [0], int(sys.argv[2])
+original = getattr(owner[cls_name], method)
+before = sys.argv[1] == "KeywordIndex.rebuild"  # die inside the index write: it never completes
+def counted(*args, **kwargs):
+    calls[0] += 1
+    if before and calls[0] == limit:
+        os.kill(os.getpid(), signal.SIGKILL)
+    result = original(*args, **kwargs)
+    if calls[0] == limit:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+setattr(owner[cls_name], method, counted)
+from pressqa.cli import main
+main(sys.argv[3:])
+"""
+# The steps of each batch (the keyword index is written once per run, so it comes last).
+BATCH_STEPS = [
+    "Chunker.chunk",  # parsing and chunking
+    "Embedder.embed",
+    "Registry.mark_pending",
+    "Collection.upsert",
+    "Registry.write",
+    "Store._remove_stale_chunks",
+    "Registry.clear_pending",
+]
+
+
+@pytest.mark.slow
+def test_twenty_kills_at_random_steps_then_a_rerun_equal_a_clean_ingest(tmp_path: Path) -> None:
+    source = tmp_path / "releases.jsonl"
+    records = synthetic_records(60, seed=5)
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    # About 75 batches: each killed run gets at most two of them written.
+    small_batches = {**env(), "PRESSQA_INGEST_BATCH_CHUNKS": "2"}
+    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
+    subprocess.run(ingest_command(clean, source), env=small_batches, check=True, capture_output=True)
+
+    rng = random.Random(20)
+    points = [(rng.choice(BATCH_STEPS), rng.randint(1, 2)) for _ in range(19)] + [("KeywordIndex.rebuild", 1)]
+    killed_at = []
+    for step, nth in points:
+        run = subprocess.run(
+            [sys.executable, "-c", KILL_AT, step, str(nth), *ingest_command(crashed, source)[3:]],
+            env=small_batches,
+            capture_output=True,
+        )
+        if run.returncode == -signal.SIGKILL:
+            killed_at.append(f"{step}#{nth}")
+            with Archive.open(crashed, create=False) as archive:  # opening finishes what the kill left
+                assert archive.check().ok, (killed_at, archive.check())
+        else:
+            assert run.returncode == 0, run.stderr.decode()[-2000:]
+    assert len(killed_at) == 20, killed_at
+
+    rerun = subprocess.run(ingest_command(crashed, source), env=small_batches, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    recovered, expected = snapshot(crashed), snapshot(clean)
+    assert recovered["rows"] == expected["rows"]
+    assert recovered["chunks"] == expected["chunks"]
+    assert recovered["count"] == expected["count"] == len(expected["chunks"])  # type: ignore[arg-type]
+    assert recovered["keyword"] == [chunk[0] for chunk in recovered["chunks"]]  # type: ignore[union-attr]
+    assert recovered["keyword_generation"] == recovered["generation"]

@@ -26,7 +26,7 @@ from pressqa.retrieve.rerank import CrossEncoderReranker, Reranker
 from pressqa.retrieve.timeparse import parse_time
 from pressqa.settings import Settings, load_settings
 from pressqa.store import UNKNOWN_ISSUER, Store
-from pressqa.types import Answer, ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
+from pressqa.types import Answer, ArchiveCheck, ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
 
 # The ``llm`` that names the offline extractive answerer, whatever ``Settings.llm`` says.
 OFFLINE = "offline"
@@ -297,6 +297,14 @@ class Archive:
 
     def stats(self) -> ArchiveStats:
         return self.store.stats()
+
+    def check(self, *, repair: bool = False) -> ArchiveCheck:
+        """Whether the registry, Chroma and the keyword index agree; with ``repair``, put
+        right what can be (see ``Store.check``).  Repairing takes the write lock."""
+        if not repair:
+            return self.store.check(repair=False)
+        with WriteLock(self.path):
+            return self.store.check(repair=True)
 
     def close(self) -> None:
         self.store.close()

@@ -121,6 +121,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        result = archive.check(repair=args.repair)
+    if args.json:
+        print_json(result)
+    else:
+        for problem in result.problems:
+            print(("repaired: " if problem in result.repaired else "PROBLEM: ") + problem)
+        print(f"Archive {archive.path}: " + ("consistent" if result.ok else f"{len(result.remaining)} problem(s) left"))
+        if not result.ok and not args.repair:
+            print("pressqa check --repair puts right what it can")
+    return 0 if result.ok else EXIT_ERROR
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     with _open(args) as archive:
         removed = archive.delete(*args.doc_ids)
@@ -372,6 +386,15 @@ def build_parser() -> argparse.ArgumentParser:
         "pressqa stats --archive my-archive --json",
     )
     stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+
+    check = command(
+        "check",
+        cmd_check,
+        "Check that the release registry, Chroma and the keyword index agree (exit 1 if not).",
+        "pressqa check --archive my-archive --repair",
+    )
+    check.add_argument("--repair", action="store_true", help="put right what can be (takes the write lock)")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
 
     delete = command(
         "delete",

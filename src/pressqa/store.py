@@ -41,7 +41,17 @@ from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreErr
 from pressqa.fsutil import atomic_write_text
 from pressqa.keyword import KeywordIndex
 from pressqa.settings import Settings
-from pressqa.types import ArchiveStats, Chunk, DuplicateKind, DuplicateLink, Release, SearchFilters, date_int, describe
+from pressqa.types import (
+    ArchiveCheck,
+    ArchiveStats,
+    Chunk,
+    DuplicateKind,
+    DuplicateLink,
+    Release,
+    SearchFilters,
+    date_int,
+    describe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +197,11 @@ class Registry:
             f"SELECT doc_id, content_hash, canonical_id FROM releases WHERE doc_id IN ({marks})", list(doc_ids)
         )
         return {doc_id: (version_of(digest), canonical) for doc_id, digest, canonical in rows}
+
+    def versions(self) -> dict[str, tuple[str, int]]:
+        """(version, number of chunks) of every release."""
+        rows = self._db.execute("SELECT doc_id, content_hash, n_chunks FROM releases")
+        return {doc_id: (version_of(digest), count) for doc_id, digest, count in rows}
 
     def mark_pending(self, doc_ids: Sequence[str]) -> None:
         with self._transaction():
@@ -443,10 +458,11 @@ class Store:
             self.chunks.delete(ids=stale)
         return len(stale)
 
-    def sync_keyword_index(self) -> None:
-        """Rebuild the keyword index from Chroma if it lags the registry (after writes or a crash)."""
+    def sync_keyword_index(self, *, force: bool = False) -> None:
+        """Rebuild the keyword index from Chroma if it lags the registry (after writes or a
+        crash), or if ``force``d."""
         generation = self.registry.generation
-        if self.keyword.generation == generation:
+        if self.keyword.generation == generation and not force:
             return
         ids, texts, dates, sources = [], [], [], []
         for chunk_id, document, metadata in self.iter_chunks():
@@ -456,6 +472,55 @@ class Store:
             dates.append(release.date)
             sources.append(release.source)
         self.keyword.rebuild(ids, texts, dates, sources, generation)
+
+    def check(self, *, repair: bool) -> ArchiveCheck:
+        """Compare the registry, Chroma and the keyword index; with ``repair``, finish
+        interrupted writes, drop chunks no release owns, drop releases whose chunks are
+        incomplete (the next ingest of their source adds them again) and rebuild the index."""
+        problems: list[str] = []
+        repaired: list[str] = []
+        remaining: list[str] = []
+
+        def found(problem: str, fixable: bool) -> None:
+            problems.append(problem)
+            (repaired if repair and fixable else remaining).append(problem)
+
+        pending = self.registry.pending()
+        if pending:
+            found(f"{len(pending)} release write(s) left unfinished by an interrupted run", True)
+            if repair:
+                self.recover()
+        versions = self.registry.versions()
+        held: dict[str, set[int]] = {}
+        unowned = []
+        for chunk_id, _, metadata in self.iter_chunks():
+            doc_id = str(metadata["doc_id"])
+            if versions.get(doc_id, ("", 0))[0] != metadata.get("version"):
+                unowned.append(chunk_id)
+            else:
+                held.setdefault(doc_id, set()).add(int(str(metadata["chunk"])))
+        if unowned:
+            found(f"{len(unowned)} chunk(s) in Chroma of no registered release or of an old version", True)
+            if repair:
+                self.chunks.delete(ids=unowned)
+        incomplete = sorted(
+            doc_id for doc_id, (_, count) in versions.items() if held.get(doc_id, set()) != set(range(count))
+        )
+        if incomplete:
+            found(
+                f"{len(incomplete)} release(s) missing chunks in Chroma (ingest their sources again after "
+                f"--repair): {', '.join(incomplete[:10])}",
+                True,
+            )
+            if repair:
+                self.delete(incomplete)
+        chroma_ids = {chunk_id for chunk_id, _, _ in self.iter_chunks()}
+        stale_index = self.keyword.generation != self.registry.generation or set(self.keyword.ids) != chroma_ids
+        if stale_index:
+            found("the keyword index does not match the chunks in Chroma", True)
+        if repair and (stale_index or problems):
+            self.sync_keyword_index(force=True)
+        return ArchiveCheck(tuple(problems), tuple(repaired), tuple(remaining))
 
     def iter_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         offset = 0

@@ -120,6 +120,20 @@ class ArchiveStats:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveCheck:
+    """What ``pressqa check`` found wrong between the registry, Chroma and the keyword
+    index, what ``--repair`` put right, and what is left (``ok`` when nothing is)."""
+
+    problems: tuple[str, ...] = ()
+    repaired: tuple[str, ...] = ()
+    remaining: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.remaining
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A retrieved passage of a release, with what a citation needs.
 

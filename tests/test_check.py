@@ -1,0 +1,56 @@
+"""`pressqa check [--repair]`: the registry, Chroma and the keyword index compared, and
+what can be put right put right."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLE_ARCHIVE
+from pressqa import Archive
+from pressqa.cli import EXIT_ERROR, main
+
+
+def test_check_finds_and_repairs_what_went_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "doj"
+    shutil.copytree(SAMPLE_ARCHIVE / "doj", source)
+    folder = str(tmp_path / "archive")
+    assert main(["ingest", str(source), "--archive", folder, "-q"]) == 0
+    assert main(["check", "--archive", folder]) == 0
+    assert "consistent" in capsys.readouterr().out
+
+    with Archive.open(folder) as archive:
+        chunks = archive.store.chunks.get(include=["metadatas"])
+        victim = str(chunks["metadatas"][0]["doc_id"])  # type: ignore[index]
+        archive.store.chunks.delete(ids=[chunks["ids"][0]])  # a release loses a chunk
+        archive.store.chunks.add(  # and a chunk of no release appears
+            ids=["stray#0#0"], embeddings=np.zeros((1, 384), dtype=np.float32),
+            documents=["stray"], metadatas=[{"doc_id": "stray", "version": "x", "chunk": 0, "start": 0, "end": 5}],
+        )  # fmt: skip
+        total = archive.stats().releases
+
+    assert main(["check", "--archive", folder]) == EXIT_ERROR
+    shown = capsys.readouterr().out
+    assert "PROBLEM: 1 chunk(s) in Chroma of no registered release" in shown
+    assert (
+        f"PROBLEM: 1 release(s) missing chunks in Chroma (ingest their sources again after --repair): {victim}" in shown
+    )
+    assert "PROBLEM: the keyword index does not match" in shown
+
+    assert main(["check", "--archive", folder, "--repair"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.count("repaired: ") == 3 and "consistent" in shown
+    with Archive.open(folder) as archive:
+        assert archive.stats().releases == total - 1
+        assert "stray#0#0" not in archive.store.keyword.ids
+
+    # The next ingest of the sources brings the release back whole.
+    assert main(["ingest", str(source), "--archive", folder, "-q"]) == 0
+    assert "1 added" in capsys.readouterr().out
+    assert main(["check", "--archive", folder]) == 0
+    with Archive.open(folder) as archive:
+        assert archive.stats().releases == total
+        assert archive.search("Boeing deferred prosecution", k=1)
