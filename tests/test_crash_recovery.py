@@ -309,3 +309,25 @@ def test_twenty_kills_at_random_steps_then_a_rerun_equal_a_clean_ingest(tmp_path
     assert recovered["count"] == expected["count"] == len(expected["chunks"])  # type: ignore[arg-type]
     assert recovered["keyword"] == [chunk[0] for chunk in recovered["chunks"]]  # type: ignore[union-attr]
     assert recovered["keyword_generation"] == recovered["generation"]
+
+
+def test_a_failed_update_keeps_the_old_version_searchable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = synthetic_records(3, seed=8)
+    source = tmp_path / "releases.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in old))
+    with Archive.open(tmp_path / "archive") as archive:
+        archive.ingest([source])
+        before = {hit.doc_id: (hit.chunk_id, hit.text) for hit in archive.search("synthetic release", k=3)}
+        changed = [{**r, "text": r["text"] + " Quarterly flood relief totals were revised."} for r in old]
+        source.write_text("".join(json.dumps(r) + "\n" for r in changed))
+
+        def failing_embed(texts: object) -> object:
+            raise RuntimeError("the embedder ran out of memory")
+
+        monkeypatch.setattr(archive.embedder, "embed", failing_embed)
+        with pytest.raises(RuntimeError):
+            archive.ingest([source])
+        monkeypatch.undo()  # questions embed too
+        after = {hit.doc_id: (hit.chunk_id, hit.text) for hit in archive.search("synthetic release", k=3)}
+        assert after == before  # the old version, whole, still served
+        assert archive.check().ok

@@ -453,7 +453,10 @@ class InputReader:
         if len(data) > self.max_bytes:  # a zip header can lie about the size
             yield IngestProblem(origin, _too_large(len(data), self.max_bytes))
         elif suffix == ".json":
-            yield from read_json(data, name=origin, id_prefix=doc_id, fields=self.fields)
+            try:
+                yield from read_json(data, name=origin, id_prefix=doc_id, fields=self.fields)
+            except IngestError as err:  # not text, not UTF-8: the whole file is the problem
+                yield IngestProblem(err.path, err.reason)
         else:
             try:
                 yield DOCUMENT_PARSERS[suffix](data, doc_id, origin)
