@@ -22,15 +22,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import SHARED_EVAL, machine, record  # bench/ is the script's folder, first on sys.path
+from common import SHARED_EVAL, machine, percentile, record  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive
 
 TARGET_MS = 150
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> int:

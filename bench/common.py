@@ -31,6 +31,12 @@ def machine() -> str:
     )
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The value at ``share`` of the sorted values (0 for none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
 def record(lines: list[str]) -> None:
     """Append a result section to bench/RESULTS.md."""
     with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:

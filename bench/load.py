@@ -24,7 +24,7 @@ from pathlib import Path
 
 from gradio_client import Client, handle_file
 
-from common import machine, record  # bench/ is the script's folder, first on sys.path
+from common import machine, percentile, record  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive
 from pressqa.ui.app import serve
 
@@ -36,11 +36,6 @@ QUESTIONS = [
     "How much did the Justice Department recover under the False Claims Act in fiscal year 2021?",
     "When was Joint Sea 2021 held?",
 ]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 def _text(content: object) -> str:

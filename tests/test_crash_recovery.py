@@ -132,6 +132,16 @@ def snapshot(path: Path) -> dict[str, object]:
         }
 
 
+def assert_same_as_clean(crashed: Path, clean: Path) -> None:
+    """Same registry rows, chunk ids and texts, no extra chunk, keyword index in step."""
+    recovered, expected = snapshot(crashed), snapshot(clean)
+    assert recovered["rows"] == expected["rows"]
+    assert recovered["chunks"] == expected["chunks"]
+    assert recovered["count"] == expected["count"] == len(expected["chunks"])  # type: ignore[arg-type]
+    assert recovered["keyword"] == [chunk[0] for chunk in recovered["chunks"]]  # type: ignore[union-attr]
+    assert recovered["keyword_generation"] == recovered["generation"]
+
+
 @pytest.mark.slow
 def test_killed_ingest_completes_on_rerun_like_a_clean_one(tmp_path: Path) -> None:
     source = tmp_path / "releases.jsonl"
@@ -160,12 +170,7 @@ def test_killed_ingest_completes_on_rerun_like_a_clean_one(tmp_path: Path) -> No
 
     rerun = subprocess.run(ingest_command(crashed, source), env=env(), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    recovered, expected = snapshot(crashed), snapshot(clean)
-    assert recovered["rows"] == expected["rows"]
-    assert recovered["chunks"] == expected["chunks"]
-    assert recovered["count"] == expected["count"] == len(expected["chunks"])  # type: ignore[arg-type]
-    assert recovered["keyword"] == [chunk[0] for chunk in recovered["chunks"]]  # type: ignore[union-attr]
-    assert recovered["keyword_generation"] == recovered["generation"]
+    assert_same_as_clean(crashed, clean)
 
 
 # A child that runs the CLI but kills itself (SIGKILL, as kill -9 would) right after the
@@ -303,12 +308,7 @@ def test_twenty_kills_at_random_steps_then_a_rerun_equal_a_clean_ingest(tmp_path
 
     rerun = subprocess.run(ingest_command(crashed, source), env=small_batches, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    recovered, expected = snapshot(crashed), snapshot(clean)
-    assert recovered["rows"] == expected["rows"]
-    assert recovered["chunks"] == expected["chunks"]
-    assert recovered["count"] == expected["count"] == len(expected["chunks"])  # type: ignore[arg-type]
-    assert recovered["keyword"] == [chunk[0] for chunk in recovered["chunks"]]  # type: ignore[union-attr]
-    assert recovered["keyword_generation"] == recovered["generation"]
+    assert_same_as_clean(crashed, clean)
 
 
 def test_a_failed_update_keeps_the_old_version_searchable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

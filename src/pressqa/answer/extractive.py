@@ -31,9 +31,9 @@ from pressqa.answer.question import (
     quantities,
     question_type,
 )
-from pressqa.answer.sentences import content_terms, stem, words
+from pressqa.answer.sentences import stem, words
 from pressqa.answer.sources import Source, TermWeights
-from pressqa.retrieve.hybrid import publication_window
+from pressqa.retrieve.hybrid import publication_filter
 from pressqa.types import QueryPlan
 
 # Weights of the score parts; measured on the dev questions (eval/RESULTS.md).
@@ -70,7 +70,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
     question_words = {word.lower() for word in re.findall(r"[\w.'-]+", question)}
     candidates: list[Candidate] = []
     for rank, source in enumerate(sources):
-        sentence_terms = [set(content_terms(source.sentence(i))) for i in range(len(source.sentences))]
+        sentence_terms = source.sentence_terms
         header = source.header_terms()
         in_release = set().union(header, *sentence_terms)
         if sum(weight[term] for term in terms if term in in_release) / total < MIN_RELEASE_COVERAGE:
@@ -150,9 +150,7 @@ def type_score(wanted: QuestionType, sentence: str, question_words: set[str], so
 def _published_in_window(plan: QueryPlan, source: Source) -> bool:
     if plan.time is None or plan.time_use != "boost":
         return True
-    since, until = publication_window(plan.time)
-    date = source.date
-    return date is not None and (since is None or date >= since) and (until is None or date <= until)
+    return publication_filter(plan.time).admits(source.date, None)
 
 
 def _names_asked_year(plan: QueryPlan, sentence: str) -> bool:

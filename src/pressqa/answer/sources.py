@@ -23,10 +23,15 @@ class Source:
     text: str
     offset: int = 0
     sentences: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    # The content words of each sentence, worked out once: the answerer and the citation
+    # checker both compare them.
+    sentence_terms: tuple[frozenset[str], ...] = field(default=(), compare=False)
 
     @classmethod
     def of(cls, number: int, hit: Hit, text: str, offset: int) -> Source:
-        return cls(number, hit, text, offset, tuple(split_sentences(text)))
+        sentences = tuple(split_sentences(text))
+        terms = tuple(frozenset(content_terms(text[start:end])) for start, end in sentences)
+        return cls(number, hit, text, offset, sentences, terms)
 
     def sentence(self, index: int) -> str:
         start, end = self.sentences[index]

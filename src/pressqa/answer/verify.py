@@ -159,11 +159,14 @@ class Verifier:
         negated = _negated(statement)
         best: Support | None = None
         best_rank = -1.0
-        spans = list(source.sentences)
-        pairs = [(first[0], second[1]) for first, second in itertools.pairwise(spans)]
-        for start, end, extra in [*((*span, 0.0) for span in spans), *((*pair, PAIR_PENALTY) for pair in pairs)]:
+        spans, terms_of = source.sentences, source.sentence_terms
+        windows = [(*span, found, 0.0) for span, found in zip(spans, terms_of, strict=True)]
+        windows += [
+            (first[0], second[1], terms_of[at] | terms_of[at + 1], PAIR_PENALTY)
+            for at, (first, second) in enumerate(itertools.pairwise(spans))
+        ]
+        for start, end, found, extra in windows:
             passage = source.text[start:end]
-            found = set(content_terms(passage))
             # The passage itself must carry the claim: a window is chosen by its own words,
             # not by the title and issuer that every window of the release shares.
             own = sum(weight[term] for term in terms if term in found) / total

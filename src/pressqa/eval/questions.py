@@ -8,8 +8,6 @@ from pathlib import Path
 
 from pressqa.errors import ConfigError
 
-KINDS = ("fact", "person", "number", "date", "temporal", "multi", "list", "unanswerable")
-
 
 @dataclass(frozen=True, slots=True)
 class Question:

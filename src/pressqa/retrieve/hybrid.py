@@ -42,6 +42,12 @@ def reciprocal_rank_fusion(*rankings: list[str], k: int = RRF_K) -> list[tuple[s
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
+def publication_filter(span: TimeSpan) -> SearchFilters:
+    """Admits the releases published when news of ``span`` comes out."""
+    since, until = publication_window(span)
+    return SearchFilters(since=since, until=until)
+
+
 def publication_window(span: TimeSpan) -> tuple[dt.date | None, dt.date | None]:
     """The publication dates of releases likely to report on ``span``."""
     end = span.end + PUBLICATION_LAG[span.kind] if span.end else None
@@ -73,10 +79,7 @@ def hybrid_search(
     found: dict[str, tuple[str, Mapping[str, Any]]] = dict(
         zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True)
     )
-    window = None
-    if plan.time is not None and plan.time_use == "boost":
-        since, until = publication_window(plan.time)
-        window = SearchFilters(since=since, until=until)
+    window = publication_filter(plan.time) if plan.time is not None and plan.time_use == "boost" else None
     favoured = set(plan.issuers) if plan.issuers_use == "boost" else set()
     boosts = dict.fromkeys(found, 0.0)
     for chunk_id, (_, metadata) in found.items():
