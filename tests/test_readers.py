@@ -375,3 +375,28 @@ def test_nested_zip_is_reported_as_such(tmp_path: Path) -> None:
         pack.writestr("inner.zip", b"PK")
     _, problems = read([path])
     assert "inside a zip" in problems[0].reason
+
+
+def test_a_file_that_parses_too_slowly_is_reported_and_the_rest_are_read(tmp_path: Path) -> None:
+    slow = tmp_path / "a-slow.html"  # takes its parser seconds: far over the half-second limit below
+    paragraphs = "".join(f"<p>Paragraph {i} about the harbour works and their contractors.</p>" for i in range(40_000))
+    slow.write_text(f"<html><head><title>Big</title></head><body>{paragraphs}</body></html>")
+    (tmp_path / "b-quick.html").write_text(HTML)
+    (tmp_path / "c-quick.md").write_text(MARKDOWN)
+    releases, problems = read([tmp_path], parse_timeout_s=0.5)
+    assert [problem.path for problem in problems] == [str(slow)]
+    assert "longer than 0.5 s" in problems[0].reason and "parse_timeout_s" in problems[0].reason
+    assert [release.title for release in releases] == [
+        "Ministry hosts talks on river trade",
+        "Mayor announces new bike lanes",
+    ]
+
+
+def test_a_json_record_that_parses_too_slowly_is_reported_by_its_line(tmp_path: Path) -> None:
+    quick = [{"id": f"r{i}", "title": f"Release {i}", "text": f"Body of release {i}."} for i in range(5)]
+    huge = {"id": "huge", "text": "Sentence about harbour works, signed on 4 May 2022 by the port. " * 600_000}
+    path = tmp_path / "export.jsonl"  # the huge record (40 MB) takes its parser a second or more
+    path.write_text("".join(json.dumps(record) + "\n" for record in [*quick[:2], huge, *quick[2:]]))
+    releases, problems = read([path], parse_timeout_s=0.2, max_file_mb=60)
+    assert [(problem.path, "longer than 0.2 s" in problem.reason) for problem in problems] == [(f"{path}:3", True)]
+    assert [release.doc_id for release in releases] == [f"r{i}" for i in range(5)]

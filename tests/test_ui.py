@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -281,3 +282,97 @@ def test_answers_can_be_written_by_a_configured_language_model(browser: Browser,
             page.close()
         finally:
             served.blocks.close()
+
+
+# Script-injection vectors, each written with a slot for its number, placed by a seeded
+# draw in the titles, issuers, links and text of releases that questions then bring up.
+XSS_VECTORS = [
+    "<script>window.__xss={n}</script>",
+    "<img src=x onerror=window.__xss={n}>",
+    '"><img src=x onerror="window.__xss={n}">',
+    "'><svg/onload=window.__xss={n}>",
+    "<svg><script>window.__xss={n}</script></svg>",
+    '<iframe src="javascript:parent.__xss={n}"></iframe>',
+    '<a href="javascript:window.__xss={n}">more</a>',
+    "<details open ontoggle=window.__xss={n}>",
+    "<input autofocus onfocus=window.__xss={n}>",
+    '<object data="javascript:window.__xss={n}"></object>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss={n}>",
+    "</textarea><img src=x onerror=window.__xss={n}>",
+    "</mark><img src=x onerror=window.__xss={n}><mark>",
+    "&lt;img src=x onerror=window.__xss={n}&gt;",
+    "[more](javascript:window.__xss={n})",
+    '![x](x" onerror="window.__xss={n})',
+    "`<img src=x onerror=window.__xss={n}>`",
+    "$\\href{{javascript:window.__xss={n}}}{{more}}$",
+    "<body onload=window.__xss={n}>",
+    "<style>*{{background:url('javascript:window.__xss={n}')}}</style>",
+]
+XSS_TOPICS = ["lighthouse", "breakwater", "ferry terminal", "quay wall", "crane yard", "dry dock", "pilot boat"]
+# Attributes through which markup runs script or loads a script address.
+DANGEROUS_NODES = """() => [...document.querySelectorAll('*')].flatMap(node => [...node.attributes]
+    .filter(a => a.name.startsWith('on') || /^\\s*(javascript|data|vbscript):/i.test(a.value)
+                 && ['href', 'src', 'action', 'formaction', 'data', 'xlink:href'].includes(a.name))
+    .map(a => `${node.tagName} ${a.name}=${a.value}`))"""
+
+
+def xss_releases(seed: int = 3) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    vectors = iter(rng.sample(XSS_VECTORS, len(XSS_VECTORS)) * 2)
+    number = iter(range(1, 100))
+    releases = []
+    for index, topic in enumerate(XSS_TOPICS):
+        title, source, text = (next(vectors).format(n=next(number)) for _ in range(3))
+        releases.append(
+            {
+                "id": f"xss-{index}",
+                "title": f"{topic.title()} contract {title}",
+                "date": f"2023-0{index + 1}-15",
+                "source": f"Port of Valletta {source}",
+                "url": rng.choice(["javascript:window.__xss=99", f"https://port.example/{topic}?q={title}"]),
+                "text": f"The {topic} contract was awarded to Atlas Marine {text}, the port said. "
+                f"Work on the {topic} starts in spring.",
+            }
+        )
+    return releases
+
+
+@pytest.fixture(scope="module")
+def xss_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("xss")
+    planted = folder / "planted.jsonl"
+    planted.write_text("".join(json.dumps(release) + "\n" for release in xss_releases()))
+    from pressqa import Archive
+
+    with Archive.open(folder / "archive") as archive:
+        assert not archive.ingest([planted]).failed
+    served, url = serve(folder / "archive", port=_free_port())
+    yield url
+    served.blocks.close()
+    served.archive.close()
+
+
+def test_script_vectors_in_every_release_field_render_as_text(browser: Browser, xss_app: str) -> None:
+    page = browser.new_context(viewport={"width": 1400, "height": 1300}).new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(xss_app)
+    page.wait_for_selector("#message textarea")
+    for topic, release in zip(XSS_TOPICS, xss_releases(), strict=True):
+        ask(page, f"Who was awarded the {topic} contract?")
+        awarded = release["text"].split(", the port")[0].removeprefix("The ")
+        expect(page.locator(BOT).last).to_contain_text(awarded, timeout=20_000)
+        card = page.locator("#sources .pq-card").first
+        expect(card).to_contain_text(release["title"])
+        expect(card).to_contain_text(release["source"])
+        page.get_by_text("Copy the answer with its citations (markdown)").click()
+        expect(page.locator("#copy textarea")).to_have_value(re.compile(re.escape(release["title"])))
+        assert page.evaluate(DANGEROUS_NODES) == [], topic
+    page.get_by_text("Archive", exact=True).click()
+    expect(page.locator("#overview")).to_contain_text(f"{len(XSS_TOPICS)} releases")
+    page.locator("#issuers input").click()  # the issuer choices list every source, payloads included
+    expect(page.get_by_role("option").first).to_contain_text("Port of Valletta")
+    page.wait_for_timeout(500)
+    assert page.evaluate(DANGEROUS_NODES) == []
+    assert page.evaluate("window.__xss") is None and not dialogs
+    page.context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,16 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         25.0,
         description="Largest single-release file or JSONL line accepted, in MB; larger ones are reported and skipped.",
+    )
+    parse_timeout_s: float = Field(
+        30.0,
+        description="Longest a file (or one JSON record) may take to parse, in seconds; a slower one is "
+        "reported and skipped, so one hostile file cannot hang an ingest.",
+    )
+    parse_workers: int = Field(
+        default_factory=lambda: max(1, min(4, (os.cpu_count() or 2) - 1)),
+        ge=1,
+        description="Worker processes that parse files while the main process embeds.",
     )
     max_zip_ratio: float = Field(
         100.0, description="Largest compression ratio of a zip member (guards against zip bombs)."

@@ -1,26 +1,32 @@
 """Turn files, folders, zips and JSON(L) exports into releases, one problem report per bad input.
 
-Every reader either returns releases or raises ``IngestError`` naming the input and the
-reason; ``read_inputs`` turns those errors into ``IngestProblem`` items so that one bad
-file never stops the good ones.
+Every parser either returns releases or raises ``IngestError`` naming the input and the
+reason; ``InputReader`` turns those errors, and parsers that crash or overrun their time
+limit, into ``IngestProblem`` items so that one bad file never stops the good ones.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, TimeoutError
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import yaml
+from pebble import ProcessExpired, ProcessPool
 
 from pressqa.errors import ConfigError, IngestError
 from pressqa.ingest.metadata import (
@@ -284,33 +290,35 @@ def parse_record(obj: Any, *, origin: str, fields: RecordFields, id_prefix: str)
     )
 
 
-def read_jsonl(
-    stream: IO[bytes], *, name: str, id_prefix: str, fields: RecordFields, max_bytes: int
-) -> Iterator[Release | IngestProblem]:
-    """Records of a JSONL stream, read line by line so a large export never sits in memory."""
+def jsonl_lines(stream: IO[bytes], *, name: str, max_bytes: int) -> Iterator[tuple[int, bytes] | IngestProblem]:
+    """Numbered non-blank lines of a JSONL stream, read one by one so that a large export
+    never sits in memory; a line over ``max_bytes`` is a problem."""
     number = 0
     while True:
         line = stream.readline(max_bytes + 1)
         if not line:
             return
         number += 1
-        origin = f"{name}:{number}"
         if len(line) > max_bytes and not line.endswith(b"\n"):
             while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
                 pass
-            yield IngestProblem(origin, f"line {number} is longer than the {max_bytes} byte limit")
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            yield IngestProblem(origin, f"line {number} is not valid JSON ({err})")
-            continue
-        try:
-            yield parse_record(obj, origin=origin, fields=fields, id_prefix=id_prefix)
-        except IngestError as err:
-            yield IngestProblem(err.path, f"line {number}: {err.reason}")
+            yield IngestProblem(f"{name}:{number}", f"line {number} is longer than the {max_bytes} byte limit")
+        elif line.strip():
+            yield number, line
+
+
+def parse_jsonl_line(
+    number: int, line: bytes, *, name: str, id_prefix: str, fields: RecordFields
+) -> Release | IngestProblem:
+    origin = f"{name}:{number}"
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return IngestProblem(origin, f"line {number} is not valid JSON ({err})")
+    try:
+        return parse_record(obj, origin=origin, fields=fields, id_prefix=id_prefix)
+    except IngestError as err:
+        return IngestProblem(err.path, f"line {number}: {err.reason}")
 
 
 def read_json(data: bytes, *, name: str, id_prefix: str, fields: RecordFields) -> Iterator[Release | IngestProblem]:
@@ -347,23 +355,98 @@ DOCUMENT_PARSERS: dict[str, DocumentParser] = {
 SUPPORTED_SUFFIXES = (*DOCUMENT_PARSERS, *RECORD_SUFFIXES, ".zip")
 
 
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    """What one worker parses: a file or zip member's bytes, or a block of JSONL lines."""
+
+    origin: str
+    suffix: str
+    doc_id: str  # the file's id; JSON records without an id get ids prefixed with it
+    data: bytes = b""
+    lines: tuple[tuple[int, bytes], ...] = ()  # JSONL: (line number, line)
+
+    def one_per_line(self) -> list[ParseJob]:
+        return [dataclasses.replace(self, lines=(line,)) for line in self.lines]
+
+
+def parse_job(job: ParseJob, fields: RecordFields) -> list[Release | IngestProblem]:
+    """Run in a worker process: the releases of a job, or the problems with it."""
+    if job.suffix == ".jsonl":
+        return [
+            parse_jsonl_line(number, line, name=job.origin, id_prefix=job.doc_id, fields=fields)
+            for number, line in job.lines
+        ]
+    try:
+        if job.suffix == ".json":
+            return list(read_json(job.data, name=job.origin, id_prefix=job.doc_id, fields=fields))
+        return [DOCUMENT_PARSERS[job.suffix](job.data, job.doc_id, job.origin)]
+    except IngestError as err:
+        return [IngestProblem(err.path, err.reason)]
+    except Exception as err:  # a parser bug on one odd file must not stop the run
+        log.warning("parser failed on %s", job.origin, exc_info=True)
+        return [IngestProblem(job.origin, f"could not parse ({type(err).__name__}: {err})")]
+
+
+# JSONL lines parsed per job: enough to amortise the trip to a worker, few enough that
+# the time limit (which then applies to the block) is still generous for each record.
+JSONL_BLOCK_LINES = 256
+JSONL_BLOCK_BYTES = 4 << 20
+
+
 class InputReader:
-    """Walks the paths given to an ingest and yields a release or a problem for each input."""
+    """Walks the paths given to an ingest and yields a release or a problem for each input.
+
+    The walk, the reads and the size checks happen here; parsing happens in worker
+    processes (``parse_workers``), each file under a time limit (``parse_timeout_s``), so
+    that parsing overlaps the embedding and a file that hangs its parser is killed and
+    reported instead of stopping the run.  Results come back in input order.
+    """
 
     def __init__(self, settings: Settings, fields: RecordFields | None = None) -> None:
         self.max_bytes = settings.max_bytes
         self.max_zip_ratio = settings.max_zip_ratio
+        self.timeout = settings.parse_timeout_s
+        self.workers = settings.parse_workers
         self.fields = fields or RecordFields()
 
     def read(self, paths: Iterable[Path]) -> Iterator[Release | IngestProblem]:
-        for path in paths:
-            if not path.exists():
-                yield IngestProblem(str(path), "no such file or directory")
-            elif path.is_dir():
-                for file in _files_under(path):
-                    yield from self._read_file(file)
-            else:
-                yield from self._read_file(path)
+        pool = ProcessPool(max_workers=self.workers, context=_worker_context())
+        queued: collections.deque[IngestProblem | tuple[ParseJob, Future[list[Release | IngestProblem]]]]
+        queued = collections.deque()
+        try:
+            for job in self._jobs(paths):
+                queued.append(job if isinstance(job, IngestProblem) else (job, self._schedule(pool, job)))
+                if len(queued) > 4 * self.workers:  # bounds the bytes waiting in memory
+                    yield from self._results(pool, queued.popleft())
+            while queued:
+                yield from self._results(pool, queued.popleft())
+        finally:
+            pool.stop()  # type: ignore[no-untyped-call]
+            pool.join()
+
+    def _schedule(self, pool: ProcessPool, job: ParseJob) -> Future[list[Release | IngestProblem]]:
+        return pool.schedule(parse_job, args=(job, self.fields), timeout=self.timeout)
+
+    def _results(
+        self, pool: ProcessPool, queued: IngestProblem | tuple[ParseJob, Future[list[Release | IngestProblem]]]
+    ) -> Iterator[Release | IngestProblem]:
+        if isinstance(queued, IngestProblem):
+            yield queued
+            return
+        job, future = queued
+        try:
+            yield from future.result()
+        except TimeoutError:
+            if len(job.lines) > 1:  # find the slow record: each line alone, with its own limit
+                for single in job.one_per_line():
+                    yield from self._results(pool, (single, self._schedule(pool, single)))
+                return
+            where = f"{job.origin}:{job.lines[0][0]}" if job.lines else job.origin
+            yield IngestProblem(
+                where, f"parsing took longer than {self.timeout:g} s (setting parse_timeout_s); skipped"
+            )
+        except ProcessExpired as err:  # the parser crashed its process (e.g. out of memory)
+            yield IngestProblem(job.origin, f"the parser's process died (exit code {err.exitcode}); skipped")
 
     def count(self, paths: Iterable[Path]) -> int:
         """A quick estimate of how many releases ``read`` will yield, for progress bars."""
@@ -383,16 +466,26 @@ class InputReader:
                     total += 1
         return total
 
-    def _read_file(self, path: Path) -> Iterator[Release | IngestProblem]:
+    def _jobs(self, paths: Iterable[Path]) -> Iterator[ParseJob | IngestProblem]:
+        for path in paths:
+            if not path.exists():
+                yield IngestProblem(str(path), "no such file or directory")
+            elif path.is_dir():
+                for file in _files_under(path):
+                    yield from self._file_jobs(file)
+            else:
+                yield from self._file_jobs(path)
+
+    def _file_jobs(self, path: Path) -> Iterator[ParseJob | IngestProblem]:
         suffix = path.suffix.lower()
         if suffix == ".zip":
-            yield from self._read_zip(path)
+            yield from self._zip_jobs(path)
         else:
-            yield from self._read_entry(
+            yield from self._entry_jobs(
                 str(path), suffix, lambda: path.stat().st_size, lambda: path.open("rb"), file_doc_id(path)
             )
 
-    def _read_zip(self, path: Path) -> Iterator[Release | IngestProblem]:
+    def _zip_jobs(self, path: Path) -> Iterator[ParseJob | IngestProblem]:
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as err:
@@ -415,7 +508,7 @@ class InputReader:
                         f"the {self.max_zip_ratio:.0f}:1 limit (zip bomb?)",
                     )
                 else:
-                    yield from self._read_entry(
+                    yield from self._entry_jobs(
                         origin,
                         member.suffix.lower(),
                         lambda info=info: info.file_size,  # type: ignore[misc]
@@ -423,24 +516,22 @@ class InputReader:
                         file_doc_id(path, info.filename),
                     )
 
-    def _read_entry(
+    def _entry_jobs(
         self,
         origin: str,
         suffix: str,
         size: Callable[[], int],
         open_stream: Callable[[], IO[bytes]],
         doc_id: str,
-    ) -> Iterator[Release | IngestProblem]:
-        """One file or zip member, parsed by its suffix; any read error becomes a problem."""
+    ) -> Iterator[ParseJob | IngestProblem]:
+        """One file or zip member, read within the size limits; any read error becomes a problem."""
         if suffix not in DOCUMENT_PARSERS and suffix not in RECORD_SUFFIXES:
             yield IngestProblem(origin, _unsupported(suffix))
             return
         try:
             if suffix == ".jsonl":  # streamed: exports can be far larger than one release
                 with open_stream() as stream:
-                    yield from read_jsonl(
-                        stream, name=origin, id_prefix=doc_id, fields=self.fields, max_bytes=self.max_bytes
-                    )
+                    yield from self._jsonl_jobs(stream, origin, doc_id)
                 return
             if size() > self.max_bytes:
                 yield IngestProblem(origin, _too_large(size(), self.max_bytes))
@@ -452,19 +543,32 @@ class InputReader:
             return
         if len(data) > self.max_bytes:  # a zip header can lie about the size
             yield IngestProblem(origin, _too_large(len(data), self.max_bytes))
-        elif suffix == ".json":
-            try:
-                yield from read_json(data, name=origin, id_prefix=doc_id, fields=self.fields)
-            except IngestError as err:  # not text, not UTF-8: the whole file is the problem
-                yield IngestProblem(err.path, err.reason)
         else:
-            try:
-                yield DOCUMENT_PARSERS[suffix](data, doc_id, origin)
-            except IngestError as err:
-                yield IngestProblem(err.path, err.reason)
-            except Exception as err:  # a parser bug on one odd file must not stop the run
-                log.warning("parser failed on %s", origin, exc_info=True)
-                yield IngestProblem(origin, f"could not parse ({type(err).__name__}: {err})")
+            yield ParseJob(origin, suffix, doc_id, data=data)
+
+    def _jsonl_jobs(self, stream: IO[bytes], origin: str, doc_id: str) -> Iterator[ParseJob | IngestProblem]:
+        block: list[tuple[int, bytes]] = []
+        size = 0
+        for line in jsonl_lines(stream, name=origin, max_bytes=self.max_bytes):
+            if isinstance(line, IngestProblem):
+                yield line
+                continue
+            block.append(line)
+            size += len(line[1])
+            if len(block) == JSONL_BLOCK_LINES or size >= JSONL_BLOCK_BYTES:
+                yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
+                block, size = [], 0
+        if block:
+            yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
+
+
+@functools.cache
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a clean server process that has imported the parsers once, not
+    from this process, whose threads (torch, Chroma, a web server) must not be forked."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _files_under(folder: Path) -> list[Path]:
