@@ -1,6 +1,6 @@
 # Two entry points: `make run` (ingest the bundled sample archive, ask it a question, serve
 # the chat at http://127.0.0.1:7860) and `make test` (the whole suite, browser tests
-# included).  Both build .venv on first use.
+# included, with embedded Chroma and again with a Chroma server).  Both build .venv on first use.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +13,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test browser lint eval-results bench-ingest bench-answer bench-ui lock clean
+.PHONY: run test browser lint eval-results bench-ingest bench-answer bench-query bench-ui lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,10 @@ run: $(STAMP)
 	$(BIN)/pressqa ask "$(QUESTION)" --archive $(ARCHIVE)
 	$(BIN)/pressqa serve --archive $(ARCHIVE)
 
+# The suite twice: archives in their own folders, then on a Chroma server the tests start.
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --chroma=server
 
 # Headless Chromium for the browser tests: Debian's package, installed when missing.
 browser:
@@ -47,6 +49,9 @@ bench-ingest: $(STAMP)
 bench-answer: $(STAMP)
 	$(BIN)/python bench/answer.py
 
+bench-query: $(STAMP)
+	$(BIN)/python bench/query.py --quick
+
 eval-results: $(STAMP)
 	$(BIN)/python eval/results.py
 
@@ -57,7 +62,7 @@ bench-ui: $(STAMP) browser
 lock:
 	rm -rf /tmp/pressqa-lock && $(PYTHON) -m venv /tmp/pressqa-lock
 	/tmp/pressqa-lock/bin/pip install --quiet torch==2.13.0
-	/tmp/pressqa-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/pressqa-lock/bin/pip install --quiet -e '.[dev,bench]'
 	/tmp/pressqa-lock/bin/pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock
 
 clean:

@@ -1,4 +1,8 @@
-"""Shared fixtures: real Chroma in temporary folders, the real packaged embedding model."""
+"""Shared fixtures: real Chroma in temporary folders, the real packaged embedding model.
+
+``pytest --chroma=server`` runs the whole suite again with every archive keeping its chunks
+on a real Chroma server (``chroma run`` on 127.0.0.1, started here for the session), through
+``PRESSQA_CHROMA_URL``, which subprocesses inherit too."""
 
 from __future__ import annotations
 
@@ -7,15 +11,50 @@ import os
 # Before pressqa or any HF library is imported: nothing may reach the network.
 os.environ.update({"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "GRADIO_ANALYTICS_ENABLED": "False"})
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pressqa import Archive, Settings
+from pressqa.chroma_server import chroma_server
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_ARCHIVE = REPO / "ingest" / "sample-archive"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--chroma",
+        choices=["embedded", "server"],
+        default="embedded",
+        help="where the tests' archives keep their chunks: in their folders, or on a Chroma server",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chroma_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Under ``--chroma=server``, every archive the tests open uses one session-wide server."""
+    if request.config.getoption("chroma") == "embedded":
+        yield "embedded"
+        return
+    with tempfile.TemporaryDirectory(prefix="pressqa-chroma-") as folder, chroma_server(Path(folder)) as url:
+        os.environ["PRESSQA_CHROMA_URL"] = url
+        try:
+            yield "server"
+        finally:
+            del os.environ["PRESSQA_CHROMA_URL"]
+
+
+@pytest.fixture(scope="session")
+def chroma_url(chroma_mode: str) -> Iterator[str]:
+    """A Chroma server's URL, for the tests about server mode itself (in either run)."""
+    if chroma_mode == "server":
+        yield os.environ["PRESSQA_CHROMA_URL"]
+    else:
+        with tempfile.TemporaryDirectory(prefix="pressqa-chroma-") as folder, chroma_server(Path(folder)) as url:
+            yield url
 
 
 @pytest.fixture

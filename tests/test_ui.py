@@ -8,7 +8,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import SAMPLE_ARCHIVE
 from llm_server import serving, source_with
+from pressqa.chroma_server import free_port
 from pressqa.ui.app import ArchiveApp, serve
 
 ZAPAD = "Which exercises did Russia join in China in 2021?"
@@ -37,12 +37,6 @@ PLANTED = {
     "text": 'The harbour dredging contract was awarded to Van Oord <img src=x onerror="window.__xss = 5">, '
     "see www.vanoord.example or mail press@vanoord.example. <script>window.__xss = 4</script> Works begin in June.",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _chromium() -> str:
@@ -62,7 +56,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ArchiveApp, 
     with Archive.open(folder / "archive") as archive:
         report = archive.ingest([SAMPLE_ARCHIVE, planted])
         assert not report.failed
-    served, url = serve(folder / "archive", port=_free_port())
+    served, url = serve(folder / "archive", port=free_port())
     yield served, url
     served.blocks.close()
     served.archive.close()
@@ -214,7 +208,7 @@ def test_two_users_chat_at_once_without_sharing_histories(browser: Browser, app:
 
 
 def test_serve_refuses_to_expose_the_archive_without_a_login(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "pressqa.cli", "serve", "--archive", str(tmp_path / "a"), "--port", str(port)]
     refused = subprocess.run([*command, "--host", "0.0.0.0"], capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and "refusing to serve on 0.0.0.0 without --auth" in refused.stderr
@@ -235,7 +229,7 @@ def test_serve_refuses_to_expose_the_archive_without_a_login(tmp_path: Path) -> 
 def test_a_login_guards_the_page_and_every_api_route(browser: Browser, app: tuple[ArchiveApp, str]) -> None:
     guarded = ArchiveApp(app[0].archive)
     _, url, _ = guarded.blocks.queue().launch(
-        server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True, auth=("ana", "s3cret")
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, auth=("ana", "s3cret")
     )
     try:
         for route, body in [("config", None), ("gradio_api/info", None), ("gradio_api/queue/join", b"{}"),
@@ -268,7 +262,7 @@ def test_answers_can_be_written_by_a_configured_language_model(browser: Browser,
         spec = f"openai-like:scripted@{url}/v1"
         served = ArchiveApp(app[0].archive, llm=spec)
         _, page_url, _ = served.blocks.queue().launch(
-            server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True
+            server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
         )
         try:
             page = browser.new_page()
@@ -346,7 +340,7 @@ def xss_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with Archive.open(folder / "archive") as archive:
         assert not archive.ingest([planted]).failed
-    served, url = serve(folder / "archive", port=_free_port())
+    served, url = serve(folder / "archive", port=free_port())
     yield url
     served.blocks.close()
     served.archive.close()

@@ -177,6 +177,7 @@ class Archive:
             plan = question
         else:
             plan = self.plan(question, since=since, until=until, sources=sources)
+        self.store.refresh()
         return hybrid_search(self.store, self.embedder, plan, k, self.reranker)
 
     def ask(

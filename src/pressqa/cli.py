@@ -41,6 +41,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "device", None):
         overrides["device"] = args.device
+    if args.chroma_url:
+        overrides["chroma_url"] = args.chroma_url
     return load_settings(**overrides)
 
 
@@ -217,7 +219,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pressqa.ui.app import serve
 
     try:
-        app, url = serve(args.archive, host=args.host, port=args.port, auth=auth, llm=args.llm)
+        app, url = serve(
+            args.archive, settings=_settings(args), host=args.host, port=args.port, auth=auth, llm=args.llm
+        )
     except OSError as err:  # the port is taken, or the address is not this machine's
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {err}") from None
     print(f"pressqa: serving {url} (Ctrl-C stops)", flush=True)
@@ -357,6 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
             type=Path,
             default=None,
             help="archive directory (default: $PRESSQA_ARCHIVE or ./pressqa-archive)",
+        )
+        sub.add_argument(
+            "--chroma-url",
+            default=None,
+            metavar="URL",
+            help="keep the chunks on this Chroma server, e.g. http://127.0.0.1:8000 (default: $PRESSQA_CHROMA_URL, "
+            "else in the archive folder)",
         )
         sub.set_defaults(handler=handler)
         return sub

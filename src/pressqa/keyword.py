@@ -51,28 +51,34 @@ class KeywordIndex:
         self._date_ints = np.zeros(0, dtype=np.int32)
         self._source_codes = np.zeros(0, dtype=np.int32)
         self._source_names: list[str] = []
-        self._load()
+        self._live = ""  # the gen-N folder loaded
+        self.reload()
 
     @property
     def ids(self) -> list[str]:
         return self._ids
 
-    def _load(self) -> None:
+    def reload(self) -> None:
+        """Load the live index from disk, unless it is the one already loaded."""
         current = self.folder / "CURRENT"
         if not current.is_file():
             return
-        live = self.folder / current.read_text().strip()
+        name = current.read_text().strip()
+        if name == self._live:
+            return
+        live = self.folder / name
         try:
             meta = json.loads((live / "pressqa.json").read_text())
-            self._ids = meta["ids"]
-            self._date_ints = np.array(meta["date_ints"], dtype=np.int32)
-            self._source_codes = np.array(meta["source_codes"], dtype=np.int32)
-            self._source_names = meta["source_names"]
-            self._bm25 = bm25s.BM25.load(str(live)) if self._ids else None
-            self.generation = int(meta["generation"])
+            bm25 = bm25s.BM25.load(str(live)) if meta["ids"] else None
         except (OSError, ValueError, KeyError) as err:
-            log.warning("keyword index at %s unreadable (%s); it will be rebuilt", live, err)
-            self.generation, self._ids, self._bm25 = -1, [], None
+            # Replaced meanwhile by a newer save (the next reload finds it), or damaged. An
+            # index already loaded goes on serving; none at all is rebuilt by the next writer.
+            log.warning("keyword index at %s unreadable (%s)", live, err)
+            return
+        self._bm25, self._ids, self.generation, self._live = bm25, meta["ids"], int(meta["generation"]), name
+        self._date_ints = np.array(meta["date_ints"], dtype=np.int32)
+        self._source_codes = np.array(meta["source_codes"], dtype=np.int32)
+        self._source_names = meta["source_names"]
 
     def rebuild(
         self,
@@ -109,7 +115,7 @@ class KeywordIndex:
         for old in self.folder.glob("gen-*"):
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
-        self._bm25, self._ids, self.generation = bm25, list(ids), generation
+        self._bm25, self._ids, self.generation, self._live = bm25, list(ids), generation, name
         self._date_ints = np.array(date_ints, dtype=np.int32)
         self._source_codes = np.array(source_codes, dtype=np.int32)
         self._source_names = source_names

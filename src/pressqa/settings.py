@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         Path("pressqa-archive"),
         description="Directory of the archive (Chroma store, keyword index, release registry).",
     )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (chroma run --path DIR --port 8000) that holds the chunks instead "
+        "of the archive's own embedded store; processes that share it also share the archive folder.",
+        pattern=r"^https?://[^/:]+(:\d+)?/?$",
+    )
     embedding_model: str = Field(
         "sentence-transformers/all-MiniLM-L6-v2",
         description="Name of the embedding model, recorded in the archive.",

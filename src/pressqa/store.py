@@ -2,8 +2,10 @@
 
 Layout of an archive folder::
 
-    pressqa.json        settings the vectors were built with (checked on every open)
+    pressqa.json        settings the vectors were built with (checked on every open), the
+                        archive's id and where its chunks live (embedded or a Chroma server)
     chroma/             Chroma PersistentClient; collection "chunks", one record per chunk
+                        (with a Chroma server, its collection "pressqa-<id>" instead)
     releases.sqlite3    registry: one row per release (metadata, hashes, duplicate links)
     keyword/            bm25s index of the same chunks, tagged with the registry generation
 
@@ -20,7 +22,8 @@ safe to be killed after:
 ``recover()``, run whenever the write lock is taken, finishes step 4 for anything left
 pending, and search only serves chunks whose version matches the registry; so a kill at
 any point leaves no duplicate, no missing chunk and no stale text.  The keyword index is
-rebuilt from Chroma whenever its generation lags the registry's.
+rebuilt from Chroma whenever its generation lags the registry's, and reloaded by readers
+when a writer in another process has saved a newer one.
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ import datetime as dt
 import json
 import logging
 import sqlite3
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -52,6 +57,9 @@ from pressqa.types import (
     date_int,
     describe,
 )
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 log = logging.getLogger(__name__)
 
@@ -348,31 +356,58 @@ class Store:
     def __init__(self, root: Path, settings: Settings, *, create: bool = True) -> None:
         self.root = root
         self.settings = settings
+        self.mode = "server" if settings.chroma_url else "embedded"
         manifest = root / "pressqa.json"
         if not manifest.is_file():
             if not create:
                 raise StoreError(f"no pressqa archive at {root}; create one with: pressqa ingest PATH --archive {root}")
             root.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(manifest, json.dumps({"format": FORMAT_VERSION, **settings.archive_defining()}, indent=2))
-        self._check_manifest(json.loads(manifest.read_text()))
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        self._client = chromadb.PersistentClient(
-            path=str(root / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+            recorded = {"format": FORMAT_VERSION, "id": uuid.uuid4().hex, "chroma": self.mode}
+            atomic_write_text(manifest, json.dumps({**recorded, **settings.archive_defining()}, indent=2))
+        recorded = json.loads(manifest.read_text())
+        self._check_manifest(recorded)
+        self._client = self._chroma_client()
         # No embedding function: pressqa always passes vectors (Chroma's default one downloads a model).
         self.chunks = self._client.get_or_create_collection(
-            COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            COLLECTION if self.mode == "embedded" else f"pressqa-{recorded['id']}",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
         )
         self.registry = Registry(root / "releases.sqlite3")
         self.keyword = KeywordIndex(root / "keyword")
+
+    def _chroma_client(self) -> ClientAPI:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.settings.chroma_url is None:
+            return chromadb.PersistentClient(path=str(self.root / "chroma"), settings=chroma_settings)
+        url = urlsplit(self.settings.chroma_url)
+        https = url.scheme == "https"
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "", port=url.port or (443 if https else 80), ssl=https, settings=chroma_settings
+            )
+        except ValueError as err:  # what chromadb raises when nothing answers
+            raise StoreError(
+                f"cannot reach the Chroma server at {self.settings.chroma_url} ({err}); "
+                "start one with: chroma run --path CHROMA_DIR --host 127.0.0.1 --port PORT"
+            ) from None
 
     def _check_manifest(self, recorded: dict[str, Any]) -> None:
         if recorded.get("format") != FORMAT_VERSION:
             raise StoreError(
                 f"archive {self.root} has format {recorded.get('format')}, this pressqa reads {FORMAT_VERSION}"
             )
+        kept = recorded.get("chroma", "embedded")
+        if kept != self.mode:
+            where, how = (
+                ("on a Chroma server", "pass --chroma-url (or set PRESSQA_CHROMA_URL)")
+                if kept == "server"
+                else ("in its own folder", "open it without --chroma-url or PRESSQA_CHROMA_URL")
+            )
+            raise StoreError(f"archive {self.root} keeps its chunks {where}; {how}")
         wanted = self.settings.archive_defining()
         differing = {name: (recorded.get(name), value) for name, value in wanted.items() if recorded.get(name) != value}
         if differing:
@@ -443,6 +478,12 @@ class Store:
             self._remove_stale_chunks(pending)
             self.registry.clear_pending(pending)
         self.sync_keyword_index()
+
+    def refresh(self) -> None:
+        """Serve what a writer in another process has committed: load the keyword index it
+        saved (Chroma and the registry show new writes by themselves)."""
+        if self.keyword.generation != self.registry.generation:
+            self.keyword.reload()
 
     def _remove_stale_chunks(self, doc_ids: Sequence[str]) -> int:
         """Delete the chunks of these releases that are not of their registered version."""

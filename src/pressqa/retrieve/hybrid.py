@@ -65,20 +65,28 @@ def hybrid_search(
     release's passage, listing the copies (a copy stands in when the filters exclude the
     canonical release).  Both retrievers honour ``plan.filters``.  A ``reranker`` reorders
     the fused candidates."""
-    if store.chunks.count() == 0:
+    if not store.registry.summary()["chunks"]:  # the registry is local: no trip to a Chroma server
         return []
     depth = max(4 * k, 20)
     vector = embedder.embed([plan.question])[0]
     where = chroma_where(plan.filters)
-    dense = store.chunks.query(query_embeddings=[vector], n_results=depth, where=where, include=[])["ids"][0]
+    nearest = store.chunks.query(
+        query_embeddings=[vector], n_results=depth, where=where, include=["documents", "metadatas"]
+    )
+    dense = nearest["ids"][0]
     keyword = [chunk_id for chunk_id, _ in store.keyword.search(plan.question, depth, plan.filters)]
     fused = dict(reciprocal_rank_fusion(dense, keyword))
     if not fused:
         return []
-    records = store.chunks.get(ids=list(fused), include=["documents", "metadatas"])
     found: dict[str, tuple[str, Mapping[str, Any]]] = dict(
-        zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True)
+        zip(dense, zip((nearest["documents"] or [[]])[0], (nearest["metadatas"] or [[]])[0], strict=True), strict=True)
     )
+    keyword_only = [chunk_id for chunk_id in keyword if chunk_id not in found]
+    if keyword_only:  # one more trip, for the passages only the keyword index found
+        records = store.chunks.get(ids=keyword_only, include=["documents", "metadatas"])
+        found.update(
+            zip(records["ids"], zip(records["documents"] or [], records["metadatas"] or [], strict=True), strict=True)
+        )
     window = publication_filter(plan.time) if plan.time is not None and plan.time_use == "boost" else None
     favoured = set(plan.issuers) if plan.issuers_use == "boost" else set()
     boosts = dict.fromkeys(found, 0.0)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from pressqa.archive import Archive
 from pressqa.errors import PressQAError
+from pressqa.settings import Settings
 from pressqa.store import UNKNOWN_ISSUER
 from pressqa.types import Answer, IngestProgress, IngestReport, QueryPlan
 from pressqa.ui import render
@@ -290,13 +291,14 @@ def _report_markdown(report: IngestReport) -> str:
 def serve(
     archive_path: Path | None,
     *,
+    settings: Settings | None = None,
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     llm: str | None = None,
 ) -> tuple[ArchiveApp, str]:
     """Serve the archive's page in a background thread; returns the app and its URL."""
-    archive = Archive.open(archive_path)  # a new folder makes an empty archive to upload into
+    archive = Archive.open(archive_path, settings=settings)  # a new folder makes an empty archive to upload into
     # Load the embedding model and the indexes now, so the first question is answered as fast as the next.
     archive.search("warm-up")
     app = ArchiveApp(archive, llm=llm)
