@@ -6,7 +6,8 @@ llama-index pipeline on the same releases, measured in one run.
     python bench/ingest.py --corpus ../shared/corpora/doj-press-releases/doj-press-releases.jsonl --limit 600
 
 The plain pipeline: SentenceSplitter at pressqa's chunk size and overlap (counted in the
-model's own tokens), HuggingFaceEmbedding of the same model and batch size, and
+model's own tokens; title, issuer and date embedded with each chunk), HuggingFaceEmbedding
+of the same model (run twice: llama-index's embedding batch, then pressqa's), and
 ChromaVectorStore, through ``VectorStoreIndex.from_documents``.
 
 Prints a table and appends it, with the machine description, to bench/RESULTS.md.
@@ -58,6 +59,7 @@ def main() -> int:
         settings = Settings(archive=Path(tmp) / "archive", **({"device": args.device} if args.device else {}))
 
         with Archive.open(settings=settings) as archive:
+            archive.embedder.embed(["warm-up"])  # the model loads once per process, not per ingest
             first = archive.ingest([source])
             again = archive.ingest([source])
             texts = [
@@ -68,9 +70,11 @@ def main() -> int:
         # The same chunk texts, straight into SentenceTransformer.encode (model already loaded).
         model = Embedder(settings).model
         started = time.perf_counter()
-        model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True, show_progress_bar=False)
+        model.encode(texts, batch_size=settings.embedding_batch, normalize_embeddings=True, show_progress_bar=False)
         raw_seconds = time.perf_counter() - started
-        plain_seconds, plain_chunks = plain_llama_index(source, settings, Path(tmp) / "plain")
+        # llama-index's own embedding batch (10), then pressqa's.
+        sizes = (None, settings.embedding_batch)
+        plain = [plain_llama_index(source, settings, Path(tmp) / f"plain-{size}", size) for size in sizes]
 
     releases = len(first.added)
     pipeline_chunks_per_s = first.chunks_added / first.seconds
@@ -84,12 +88,15 @@ def main() -> int:
             f"{first.seconds:.1f}",
         ),
         ("SentenceTransformer.encode, same chunks", "", f"{raw_chunks_per_s:.1f}", f"{raw_seconds:.1f}"),
-        (
-            "plain llama-index pipeline, same releases",
-            f"{releases / plain_seconds:.1f}",
-            f"{plain_chunks / plain_seconds:.1f}",
-            f"{plain_seconds:.1f}",
-        ),
+        *[
+            (
+                f"plain llama-index pipeline, same releases, embedding batch {size or 'default (10)'}",
+                f"{releases / seconds:.1f}",
+                f"{chunks / seconds:.1f}",
+                f"{seconds:.1f}",
+            )
+            for size, (seconds, chunks) in zip(sizes, plain, strict=True)
+        ],
         (
             "pressqa ingest (second, unchanged run)",
             f"{again.unchanged / again.seconds:.1f}",
@@ -110,8 +117,9 @@ def main() -> int:
         *[f"| {' | '.join(row)} |" for row in rows],
         "",
         f"- ingest / raw encoder throughput: **{pipeline_chunks_per_s / raw_chunks_per_s:.2f}** (target >= 0.90)",
-        f"- ingest / plain llama-index pipeline, releases per second: **{plain_seconds / first.seconds:.2f}** "
-        f"(target >= 1.5); it made {plain_chunks} chunks of the same releases",
+        f"- ingest / plain llama-index pipeline, releases per second: **{plain[0][0] / first.seconds:.2f}** "
+        f"(target >= 1.5); with pressqa's embedding batch: **{plain[1][0] / first.seconds:.2f}**; "
+        f"it made {plain[0][1]} chunks of the same releases",
         f"- unchanged re-run / first run time: **{again.seconds / first.seconds:.3f}** (target < 0.10), "
         f"{again.chunks_added} chunks written",
         "",
@@ -122,8 +130,9 @@ def main() -> int:
     return 0
 
 
-def plain_llama_index(source: Path, settings: Settings, folder: Path) -> tuple[float, int]:
-    """Seconds and chunks of the textbook llama-index ingest of the same releases."""
+def plain_llama_index(source: Path, settings: Settings, folder: Path, batch: int | None) -> tuple[float, int]:
+    """Seconds and chunks of the textbook llama-index ingest of the same releases, embedding
+    ``batch`` chunks at a time (None: llama-index's default)."""
     import chromadb
     from llama_index.core import Document, StorageContext, VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
@@ -133,8 +142,10 @@ def plain_llama_index(source: Path, settings: Settings, folder: Path) -> tuple[f
 
     model = settings.model_path()
     tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
+    tokenizer.no_padding()  # the model's file pads every text to 128 tokens
+    tokenizer.no_truncation()
     embed_model = HuggingFaceEmbedding(
-        model_name=str(model), device=settings.device, embed_batch_size=settings.embed_batch_size
+        model_name=str(model), device=settings.device, **({"embed_batch_size": batch} if batch else {})
     )
     embed_model.get_text_embedding("warm-up")  # as pressqa's model, loaded before the clock starts
     started = time.perf_counter()
@@ -144,6 +155,10 @@ def plain_llama_index(source: Path, settings: Settings, folder: Path) -> tuple[f
             id_=record["id"],
             text=record["text"],
             metadata={key: record.get(key) or "" for key in ("title", "source", "date", "url")},
+            # Like pressqa's header: title, issuer and date embedded with each chunk, not the
+            # link, whose tokens would leave too little of the chunk size for the text.
+            excluded_embed_metadata_keys=["url"],
+            excluded_llm_metadata_keys=["url"],
         )
         for record in records
     ]

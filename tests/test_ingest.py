@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -342,3 +344,25 @@ def test_another_model_in_the_same_place_is_refused(settings: Settings, tmp_path
     (impostor / "config.json").write_text(json.dumps({**config, "layer_norm_eps": 1e-6}))
     with pytest.raises(SettingsMismatchError, match="embedding_fingerprint"):
         Archive.open(settings=settings.model_copy(update={"embedding_path": impostor}))
+
+
+@pytest.mark.slow
+def test_a_plain_script_ingests_once_without_a_main_guard(tmp_path: Path) -> None:
+    # Parser workers must not run the caller's script again (spawn and forkserver workers do),
+    # whether it is a file without `if __name__ == "__main__"` or typed into stdin.
+    (tmp_path / "releases").mkdir()
+    (tmp_path / "releases" / "depot.txt").write_text(BRIEFING)
+    script = (
+        "import sys\n"
+        "from pressqa import Archive\n"
+        "archive = Archive.open(sys.argv[-1])\n"
+        f"report = archive.ingest([{str(tmp_path / 'releases')!r}])\n"
+        "print('ingested', len(report.added), len(report.failed))\n"
+    )
+    (tmp_path / "script.py").write_text(script)
+    for name, command, stdin in [("file", [str(tmp_path / "script.py")], None), ("stdin", ["-"], script)]:
+        done = subprocess.run(
+            [sys.executable, *command, str(tmp_path / name)], input=stdin, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.splitlines() == ["ingested 1 0"], name

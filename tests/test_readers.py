@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from fpdf import FPDF
 
 from pressqa import IngestProblem, RecordFields, Release, Settings
 from pressqa.errors import ConfigError
+from pressqa.fsutil import WriteLock
 from pressqa.ingest.readers import InputReader
 
 WIRE_TXT = """Ministry of National Defense of the People's Republic of China
@@ -400,3 +404,36 @@ def test_a_json_record_that_parses_too_slowly_is_reported_by_its_line(tmp_path: 
     releases, problems = read([path], parse_timeout_s=0.2, max_file_mb=60)
     assert [(problem.path, "longer than 0.2 s" in problem.reason) for problem in problems] == [(f"{path}:3", True)]
     assert [release.doc_id for release in releases] == [f"r{i}" for i in range(5)]
+
+
+def test_a_json_line_nested_past_the_parsers_limit_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    good = {"id": "ok", "title": "Depot opened", "text": "The depot opened on Monday."}
+    path.write_text(json.dumps(good) + "\n" + "[" * 100_000 + "\n" + json.dumps({**good, "id": "ok-2"}) + "\n")
+    releases, problems = read([path])
+    assert [release.doc_id for release in releases] == ["ok", "ok-2"]
+    assert [problem.path for problem in problems] == [f"{path}:2"] and "not valid JSON" in problems[0].reason
+
+
+# Takes the archive's write lock, then dies (SIGKILL) while a worker is parsing a slow file.
+KILLED_WHILE_PARSING = """
+import os, signal, sys, threading
+from pathlib import Path
+from pressqa import Settings
+from pressqa.fsutil import WriteLock
+from pressqa.ingest.readers import InputReader
+with WriteLock(Path(sys.argv[1])):
+    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+    list(InputReader(Settings()).read([Path(sys.argv[2])]))
+"""
+
+
+@pytest.mark.slow
+def test_parser_workers_die_with_a_killed_ingest_and_leave_no_lock(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.html"  # several seconds of parsing, far past the kill
+    paragraphs = "".join(f"<p>Paragraph {i} about the harbour works and their contractors.</p>" for i in range(60_000))
+    slow.write_text(f"<html><body>{paragraphs}</body></html>")
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_PARSING, str(tmp_path), str(slow)], timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    with WriteLock(tmp_path):  # free at once: no orphaned worker holds it
+        pass

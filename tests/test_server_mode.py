@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SAMPLE_ARCHIVE
 from pressqa import Archive, Settings
-from pressqa.chroma_server import free_port
+from pressqa.chroma_server import chroma_server, free_port
 from pressqa.errors import StoreError
 
 ZAPAD = "Which exercises did Russia join in China in 2021?"
@@ -79,3 +79,14 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
 def test_the_suites_archives_keep_their_chunks_where_the_run_asked(archive: Archive, chroma_mode: str) -> None:
     assert archive.store.mode == chroma_mode
     assert (archive.path / "chroma").exists() == (chroma_mode == "embedded")
+
+
+def test_a_server_without_the_archives_collection_is_named_not_served_empty(tmp_path: Path, chroma_url: str) -> None:
+    folder = tmp_path / "archive"
+    (tmp_path / "one.md").write_text("# Lighthouse restored\n\nThe Giordan lighthouse on Gozo was restored.\n")
+    with Archive.open(settings=Settings(archive=folder, chroma_url=chroma_url)) as archive:
+        archive.ingest([tmp_path / "one.md"])
+    with chroma_server(tmp_path / "other-server") as other:  # say, a fresh server after a data loss
+        expected = f"the Chroma server at {other} has no collection pressqa-"
+        with pytest.raises(StoreError, match=expected):
+            Archive.open(settings=Settings(archive=folder, chroma_url=other))

@@ -29,7 +29,10 @@ def chroma_server(folder: Path, *, start_timeout: float = 60.0) -> Iterator[str]
     port = free_port()
     chroma = Path(sys.executable).parent / "chroma"  # the chromadb package's command
     command = [str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "chroma-server.log"  # a file, not a pipe: nobody reads the server's output while it runs
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout
@@ -39,10 +42,13 @@ def chroma_server(folder: Path, *, start_timeout: float = 60.0) -> Iterator[str]
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    error = server.stderr.read().decode() if server.stderr else ""
-                    raise RuntimeError(f"chroma run did not start: {error[-2000:]}") from None
+                    raise RuntimeError(f"chroma run did not start: {log.read_text(errors='replace')[-2000:]}") from None
                 time.sleep(0.2)
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -8,12 +8,15 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings
 from pressqa.llms.backends import load_llm
@@ -511,6 +514,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except PressQAError as err:
         print(f"pressqa: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except httpx.TransportError as err:
+        chroma_url = args.chroma_url or os.environ.get("PRESSQA_CHROMA_URL")
+        if not chroma_url:
+            raise
+        print(
+            f"pressqa: error: the Chroma server at {chroma_url} stopped answering ({err}); start it again and "
+            "rerun the command (an interrupted ingest is completed by the rerun)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("pressqa: interrupted; rerun the same command to finish", file=sys.stderr)

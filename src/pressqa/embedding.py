@@ -56,7 +56,7 @@ class Embedder:
             return np.zeros((0, self.settings.embedding_dim), dtype=np.float32)
         return self.model.encode(
             list(texts),
-            batch_size=self.settings.embed_batch_size,
+            batch_size=self.settings.embedding_batch,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,

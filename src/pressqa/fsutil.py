@@ -10,6 +10,9 @@ from types import TracebackType
 
 from pressqa.errors import ArchiveLockedError
 
+# Descriptors of the locks this process holds, so that a forked child can close its copies.
+_held: set[int] = set()
+
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one."""
@@ -51,10 +54,21 @@ class WriteLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
+        _held.add(fd)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         if self._fd is not None:
+            _held.discard(self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def close_inherited_locks() -> None:
+    """In a forked child: close its copies of the parent's lock descriptors, so that a child
+    outliving a killed parent cannot keep the archive locked (closing a copy, unlike
+    ``LOCK_UN``, leaves the parent's lock in place)."""
+    for fd in list(_held):
+        os.close(fd)
+    _held.clear()

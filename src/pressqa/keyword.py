@@ -15,6 +15,7 @@ import math
 import os
 import shutil
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -37,26 +38,37 @@ def _tokenize(texts: Sequence[str]) -> list[list[str]]:
     return tokenized
 
 
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """One saved index, whole: searches read it once, and a reload swaps in another whole."""
+
+    bm25: bm25s.BM25 | None = None
+    ids: list[str] = field(default_factory=list)
+    # Per chunk, for filtering by array operations: its release's date as YYYYMMDD (0 if
+    # undated) and its issuer as an index into source_names (-1 if unknown).
+    date_ints: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    source_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    source_names: list[str] = field(default_factory=list)
+    generation: int = -1
+    folder: str = ""  # the gen-N folder it was loaded from or saved to
+
+
 class KeywordIndex:
     """BM25 over chunk texts.  ``folder/CURRENT`` names the live ``gen-N`` subfolder, so a
     save is one atomic rename and a reader never sees half an index."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.generation = -1
-        self._bm25: bm25s.BM25 | None = None
-        self._ids: list[str] = []
-        # Per chunk, for filtering by array operations: its release's date as YYYYMMDD (0 if
-        # undated) and its issuer as an index into _source_names (-1 if unknown).
-        self._date_ints = np.zeros(0, dtype=np.int32)
-        self._source_codes = np.zeros(0, dtype=np.int32)
-        self._source_names: list[str] = []
-        self._live = ""  # the gen-N folder loaded
+        self._loaded = _Loaded()
         self.reload()
 
     @property
     def ids(self) -> list[str]:
-        return self._ids
+        return self._loaded.ids
+
+    @property
+    def generation(self) -> int:
+        return self._loaded.generation
 
     def reload(self) -> None:
         """Load the live index from disk, unless it is the one already loaded."""
@@ -64,7 +76,7 @@ class KeywordIndex:
         if not current.is_file():
             return
         name = current.read_text().strip()
-        if name == self._live:
+        if name == self._loaded.folder:
             return
         live = self.folder / name
         try:
@@ -75,10 +87,15 @@ class KeywordIndex:
             # index already loaded goes on serving; none at all is rebuilt by the next writer.
             log.warning("keyword index at %s unreadable (%s)", live, err)
             return
-        self._bm25, self._ids, self.generation, self._live = bm25, meta["ids"], int(meta["generation"]), name
-        self._date_ints = np.array(meta["date_ints"], dtype=np.int32)
-        self._source_codes = np.array(meta["source_codes"], dtype=np.int32)
-        self._source_names = meta["source_names"]
+        self._loaded = _Loaded(
+            bm25=bm25,
+            ids=meta["ids"],
+            date_ints=np.array(meta["date_ints"], dtype=np.int32),
+            source_codes=np.array(meta["source_codes"], dtype=np.int32),
+            source_names=meta["source_names"],
+            generation=int(meta["generation"]),
+            folder=name,
+        )
 
     def rebuild(
         self,
@@ -115,24 +132,30 @@ class KeywordIndex:
         for old in self.folder.glob("gen-*"):
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
-        self._bm25, self._ids, self.generation, self._live = bm25, list(ids), generation, name
-        self._date_ints = np.array(date_ints, dtype=np.int32)
-        self._source_codes = np.array(source_codes, dtype=np.int32)
-        self._source_names = source_names
+        self._loaded = _Loaded(
+            bm25=bm25,
+            ids=list(ids),
+            date_ints=np.array(date_ints, dtype=np.int32),
+            source_codes=np.array(source_codes, dtype=np.int32),
+            source_names=source_names,
+            generation=generation,
+            folder=name,
+        )
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         """Chunk ids and BM25 scores of the best ``k`` matches that ``filters`` admit."""
-        if self._bm25 is None:
+        loaded = self._loaded
+        if loaded.bm25 is None:
             return []
-        tokens = [token for token in _tokenize([query])[0] if token in self._bm25.vocab_dict]
+        tokens = [token for token in _tokenize([query])[0] if token in loaded.bm25.vocab_dict]
         if not tokens:
             return []
-        mask = None if filters is None or filters == SearchFilters() else self._mask(filters)
-        documents, scores = self._bm25.retrieve(
-            [tokens], k=min(k, len(self._ids)), show_progress=False, weight_mask=mask
+        mask = None if filters is None or filters == SearchFilters() else _mask(loaded, filters)
+        documents, scores = loaded.bm25.retrieve(
+            [tokens], k=min(k, len(loaded.ids)), show_progress=False, weight_mask=mask
         )
         return [
-            (self._ids[int(index)], float(score))
+            (loaded.ids[int(index)], float(score))
             for index, score in zip(np.asarray(documents)[0], np.asarray(scores)[0], strict=True)
             if score > 0
         ]
@@ -140,11 +163,12 @@ class KeywordIndex:
     def idf(self, terms: Iterable[str]) -> dict[str, float]:
         """BM25's inverse document frequency over the chunks of each stemmed term; a term no
         chunk has gets the highest (it is as rare as a term can be)."""
-        count = len(self._ids)
-        vocabulary = self._bm25.vocab_dict if self._bm25 is not None else {}
+        loaded = self._loaded
+        count = len(loaded.ids)
+        vocabulary = loaded.bm25.vocab_dict if loaded.bm25 is not None else {}
         # The score matrix is stored by term: term t's entries (the chunks holding it) lie
         # between indptr[t] and indptr[t + 1].
-        indptr = self._bm25.scores["indptr"] if self._bm25 is not None else None
+        indptr = loaded.bm25.scores["indptr"] if loaded.bm25 is not None else None
         weights = {}
         for term in terms:
             column = vocabulary.get(term)
@@ -152,16 +176,17 @@ class KeywordIndex:
             weights[term] = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
         return weights
 
-    def _mask(self, filters: SearchFilters) -> np.ndarray:
-        """1.0 for the chunks ``filters`` admit, 0.0 for the others (as ``SearchFilters.admits``)."""
-        admitted = np.ones(len(self._ids), dtype=bool)
-        if filters.since or filters.until:
-            admitted &= self._date_ints > 0  # an undated release cannot be shown to fall in the range
-        if filters.since:
-            admitted &= self._date_ints >= date_int(filters.since)
-        if filters.until:
-            admitted &= self._date_ints <= date_int(filters.until)
-        if filters.sources:
-            wanted = [number for number, name in enumerate(self._source_names) if name in filters.sources]
-            admitted &= np.isin(self._source_codes, wanted)
-        return admitted.astype(np.float32)
+
+def _mask(loaded: _Loaded, filters: SearchFilters) -> np.ndarray:
+    """1.0 for the chunks ``filters`` admit, 0.0 for the others (as ``SearchFilters.admits``)."""
+    admitted = np.ones(len(loaded.ids), dtype=bool)
+    if filters.since or filters.until:
+        admitted &= loaded.date_ints > 0  # an undated release cannot be shown to fall in the range
+    if filters.since:
+        admitted &= loaded.date_ints >= date_int(filters.since)
+    if filters.until:
+        admitted &= loaded.date_ints <= date_int(filters.until)
+    if filters.sources:
+        wanted = [number for number, name in enumerate(loaded.source_names) if name in filters.sources]
+        admitted &= np.isin(loaded.source_codes, wanted)
+    return admitted.astype(np.float32)

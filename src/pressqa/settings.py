@@ -55,7 +55,12 @@ class Settings(BaseSettings):
     embedding_window: int = Field(
         256, description="Tokens the embedding model reads; anything past them is dropped without notice."
     )
-    embed_batch_size: int = Field(64, description="Texts per forward pass of the embedder.")
+    embed_batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="Texts per forward pass of the embedder; default 16 on a CPU (larger batches are slower "
+        "there: measured 33 chunks/s at 8-16, 26 at 64), 256 on a GPU.",
+    )
     ingest_batch_chunks: int = Field(
         1024,
         description="Chunks embedded and written per ingest batch; a crash loses at most one batch.",
@@ -66,6 +71,7 @@ class Settings(BaseSettings):
     )
     parse_timeout_s: float = Field(
         30.0,
+        gt=0,
         description="Longest a file (or one JSON record) may take to parse, in seconds; a slower one is "
         "reported and skipped, so one hostile file cannot hang an ingest.",
     )
@@ -110,6 +116,10 @@ class Settings(BaseSettings):
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise ValueError(f"chunk_overlap {self.chunk_overlap} must be at least 0 and below chunk_size")
         return self
+
+    @property
+    def embedding_batch(self) -> int:
+        return self.embed_batch_size or (16 if self.device == "cpu" else 256)
 
     @property
     def max_bytes(self) -> int:

@@ -366,15 +366,31 @@ class Store:
             atomic_write_text(manifest, json.dumps({**recorded, **settings.archive_defining()}, indent=2))
         recorded = json.loads(manifest.read_text())
         self._check_manifest(recorded)
+        self.registry = Registry(root / "releases.sqlite3")
         self._client = self._chroma_client()
+        name = COLLECTION if self.mode == "embedded" else f"pressqa-{recorded['id']}"
+        if self.mode == "server" and self.registry.summary()["releases"]:
+            self._expect_collection(name)
         # No embedding function: pressqa always passes vectors (Chroma's default one downloads a model).
         self.chunks = self._client.get_or_create_collection(
-            COLLECTION if self.mode == "embedded" else f"pressqa-{recorded['id']}",
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
-        self.registry = Registry(root / "releases.sqlite3")
         self.keyword = KeywordIndex(root / "keyword")
+
+    def _expect_collection(self, name: str) -> None:
+        """A server without the collection of an archive that has releases is the wrong
+        server, or one whose data was lost: say so rather than serve nothing."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            self._client.get_collection(name)
+        except NotFoundError:
+            self.registry.close()
+            raise StoreError(
+                f"the Chroma server at {self.settings.chroma_url} has no collection {name}, which holds the "
+                f"chunks of archive {self.root}: point --chroma-url at the server that has it, or ingest "
+                "the releases into a new archive folder"
+            ) from None
 
     def _chroma_client(self) -> ClientAPI:
         import chromadb
@@ -405,7 +421,11 @@ class Store:
             where, how = (
                 ("on a Chroma server", "pass --chroma-url (or set PRESSQA_CHROMA_URL)")
                 if kept == "server"
-                else ("in its own folder", "open it without --chroma-url or PRESSQA_CHROMA_URL")
+                else (
+                    "in its own folder",
+                    "open it without --chroma-url or PRESSQA_CHROMA_URL (to move it to a server, ingest its "
+                    "releases into a new archive folder with --chroma-url)",
+                )
             )
             raise StoreError(f"archive {self.root} keeps its chunks {where}; {how}")
         wanted = self.settings.archive_defining()

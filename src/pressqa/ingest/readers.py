@@ -8,15 +8,18 @@ limit, into ``IngestProblem`` items so that one bad file never stops the good on
 from __future__ import annotations
 
 import collections
+import ctypes
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
 import logging
 import multiprocessing
+import os
 import re
+import signal
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +32,7 @@ import yaml
 from pebble import ProcessExpired, ProcessPool
 
 from pressqa.errors import ConfigError, IngestError
+from pressqa.fsutil import close_inherited_locks
 from pressqa.ingest.metadata import (
     WIRE_DATE_LINE,
     file_doc_id,
@@ -313,12 +317,15 @@ def parse_jsonl_line(
     origin = f"{name}:{number}"
     try:
         obj = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        return IngestProblem(origin, f"line {number} is not valid JSON ({err})")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        return IngestProblem(origin, f"line {number} is not valid JSON ({type(err).__name__}: {err})")
     try:
         return parse_record(obj, origin=origin, fields=fields, id_prefix=id_prefix)
     except IngestError as err:
         return IngestProblem(err.path, f"line {number}: {err.reason}")
+    except Exception as err:  # a bug on one odd record must not stop the run
+        log.warning("parser failed on %s", origin, exc_info=True)
+        return IngestProblem(origin, f"line {number}: could not parse ({type(err).__name__}: {err})")
 
 
 def read_json(data: bytes, *, name: str, id_prefix: str, fields: RecordFields) -> Iterator[Release | IngestProblem]:
@@ -387,6 +394,8 @@ def parse_job(job: ParseJob, fields: RecordFields) -> list[Release | IngestProbl
         return [IngestProblem(job.origin, f"could not parse ({type(err).__name__}: {err})")]
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
 # JSONL lines parsed per job: enough to amortise the trip to a worker, few enough that
 # the time limit (which then applies to the block) is still generous for each record.
 JSONL_BLOCK_LINES = 256
@@ -410,7 +419,12 @@ class InputReader:
         self.fields = fields or RecordFields()
 
     def read(self, paths: Iterable[Path]) -> Iterator[Release | IngestProblem]:
-        pool = ProcessPool(max_workers=self.workers, context=_worker_context())
+        import pypdf  # noqa: F401  imported once here, so each forked worker (and each one
+        import trafilatura  # noqa: F401  started after a kill) has them without the wait
+
+        pool = ProcessPool(
+            max_workers=self.workers, initializer=_start_worker, initargs=(os.getpid(),), context=_worker_context()
+        )
         queued: collections.deque[IngestProblem | tuple[ParseJob, Future[list[Release | IngestProblem]]]]
         queued = collections.deque()
         try:
@@ -436,17 +450,20 @@ class InputReader:
         job, future = queued
         try:
             yield from future.result()
+            return
         except TimeoutError:
-            if len(job.lines) > 1:  # find the slow record: each line alone, with its own limit
-                for single in job.one_per_line():
-                    yield from self._results(pool, (single, self._schedule(pool, single)))
-                return
-            where = f"{job.origin}:{job.lines[0][0]}" if job.lines else job.origin
-            yield IngestProblem(
-                where, f"parsing took longer than {self.timeout:g} s (setting parse_timeout_s); skipped"
-            )
+            reason = f"parsing took longer than {self.timeout:g} s (setting parse_timeout_s); skipped"
         except ProcessExpired as err:  # the parser crashed its process (e.g. out of memory)
-            yield IngestProblem(job.origin, f"the parser's process died (exit code {err.exitcode}); skipped")
+            reason = f"the parser's process died (exit code {err.exitcode}); skipped"
+        except Exception as err:  # the pool itself failed; the input is still the one to name
+            log.warning("parsing %s failed in the worker pool", job.origin, exc_info=True)
+            reason = f"could not parse ({type(err).__name__}: {err})"
+        if len(job.lines) > 1:  # find the bad record: each line alone, under its own limit
+            singles = [(single, self._schedule(pool, single)) for single in job.one_per_line()]
+            for single in singles:
+                yield from self._results(pool, single)
+            return
+        yield IngestProblem(f"{job.origin}:{job.lines[0][0]}" if job.lines else job.origin, reason)
 
     def count(self, paths: Iterable[Path]) -> int:
         """A quick estimate of how many releases ``read`` will yield, for progress bars."""
@@ -550,7 +567,10 @@ class InputReader:
         block: list[tuple[int, bytes]] = []
         size = 0
         for line in jsonl_lines(stream, name=origin, max_bytes=self.max_bytes):
-            if isinstance(line, IngestProblem):
+            if isinstance(line, IngestProblem):  # after the lines before it, to keep the order
+                if block:
+                    yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
+                    block, size = [], 0
                 yield line
                 continue
             block.append(line)
@@ -562,13 +582,23 @@ class InputReader:
             yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
 
 
-@functools.cache
+def _start_worker(parent: int) -> None:
+    """In each new worker: die with the ingest process, and hold none of its locks."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    close_inherited_locks()
+
+
 def _worker_context() -> multiprocessing.context.BaseContext:
-    """Workers fork from a clean server process that has imported the parsers once, not
-    from this process, whose threads (torch, Chroma, a web server) must not be forked."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
+    """Workers are forked, as PyTorch's DataLoader workers are: unlike spawn and forkserver,
+    a fork does not run the caller's main script again in each worker, and a worker only
+    parses (it touches none of the parent's threads: torch, Chroma, a web server)."""
+    # The tokenizers library warns in each forked child unless this is set; true is its default.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+    return multiprocessing.get_context("fork")
 
 
 def _files_under(folder: Path) -> list[Path]:

@@ -78,9 +78,13 @@ def hybrid_search(
     fused = dict(reciprocal_rank_fusion(dense, keyword))
     if not fused:
         return []
-    found: dict[str, tuple[str, Mapping[str, Any]]] = dict(
-        zip(dense, zip((nearest["documents"] or [[]])[0], (nearest["metadatas"] or [[]])[0], strict=True), strict=True)
-    )
+    found: dict[str, tuple[str, Mapping[str, Any]]] = {
+        chunk_id: (document, metadata)
+        for chunk_id, document, metadata in zip(
+            dense, (nearest["documents"] or [[]])[0], (nearest["metadatas"] or [[]])[0], strict=True
+        )
+        if metadata is not None  # a chunk deleted a moment ago can still come back from the vector index
+    }
     keyword_only = [chunk_id for chunk_id in keyword if chunk_id not in found]
     if keyword_only:  # one more trip, for the passages only the keyword index found
         records = store.chunks.get(ids=keyword_only, include=["documents", "metadatas"])
