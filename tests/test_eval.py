@@ -15,7 +15,7 @@ from llm_server import serving
 from pressqa import Archive, ConfigError
 from pressqa.cli import main
 from pressqa.eval import load_questions, run
-from pressqa.eval.harness import aggregate, cause_of
+from pressqa.eval.harness import aggregate, cause_of, corpus_archive
 from pressqa.eval.metrics import (
     contains,
     first_gold_rank,
@@ -242,3 +242,15 @@ def test_a_language_model_judge_is_optional_and_labelled(sample_archive: Archive
     assert report.overall["judge_correct"] == 1.0
     assert "Gold answers (any one is enough): ZAPAD" in model.requests[0]["messages"][-1]["content"]
     assert run(sample_archive, load_questions(questions)).overall["judge_correct"] is None
+
+
+def test_a_corpus_has_one_cached_archive_however_its_path_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "a", "text": "Body."}\n')
+    monkeypatch.chdir(tmp_path)
+    cached = corpus_archive(corpus)
+    assert corpus_archive(Path("corpus.jsonl")) == cached
+    corpus.write_text('{"id": "a", "text": "Body, edited."}\n')
+    assert corpus_archive(corpus) != cached  # a changed corpus gets an archive of its own

@@ -83,8 +83,9 @@ def corpus_archive(corpus: Path) -> Path:
     ~/.cache), named by the corpus's files, sizes and times: a changed corpus gets a new one."""
     if not corpus.exists():
         raise ConfigError(f"no corpus at {corpus}")
+    corpus = corpus.resolve()  # one cache whether the path was given relative or absolute
     files = [corpus] if corpus.is_file() else sorted(path for path in corpus.rglob("*") if path.is_file())
-    fingerprint = hashlib.sha256(str(corpus.resolve()).encode())
+    fingerprint = hashlib.sha256(str(corpus).encode())
     for path in files:
         status = path.stat()
         fingerprint.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
