@@ -31,6 +31,15 @@ def machine() -> str:
     )
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM).  Not getrusage's ru_maxrss: Linux keeps
+    that across exec, so a child started by a large parent would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
 def percentile(values: list[float], share: float) -> float:
     """The value at ``share`` of the sorted values (0 for none)."""
     ordered = sorted(values)

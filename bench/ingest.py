@@ -21,7 +21,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import SHARED_EVAL, machine, record  # bench/ is the script's folder, first on sys.path
+from common import SHARED_EVAL, machine, peak_rss_mb, record  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive, Settings
 from pressqa.embedding import Embedder
 from pressqa.store import release_of
@@ -79,7 +78,7 @@ def main() -> int:
     releases = len(first.added)
     pipeline_chunks_per_s = first.chunks_added / first.seconds
     raw_chunks_per_s = len(texts) / raw_seconds
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     rows = [
         (
             "pressqa ingest (first run)",

@@ -27,7 +27,6 @@ import itertools
 import json
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -38,7 +37,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import SHARED_EVAL, machine, percentile, record  # bench/ is the script's folder, first on sys.path
+# bench/ is the script's folder, first on sys.path
+from common import SHARED_EVAL, machine, peak_rss_mb, percentile, record
 from pressqa import Archive, Settings
 from pressqa.chroma_server import chroma_server
 
@@ -69,7 +69,7 @@ def measure(path: Path, chroma_url: str | None, count: int) -> dict[str, object]
         started = time.perf_counter()
         archive.ask(question)
         ask_ms.append(1000 * (time.perf_counter() - started))
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
 
     from llama_index.core import VectorStoreIndex
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import signal
 import subprocess
@@ -198,6 +199,45 @@ def test_jsonl_records_keep_their_ids(tmp_path: Path) -> None:
         ("doj-2", "Second", None, None),
     ]
     assert releases[0].origin == f"{path}:1"
+
+
+def test_gzipped_jsonl_is_read_like_plain_jsonl(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": f"s-{n}", "title": f"Release {n}", "date": "2004-01-25", "text": f"Text {n}."})
+        for n in range(300)
+    ]
+    plain, packed = tmp_path / "plain" / "senate.jsonl", tmp_path / "packed" / "senate.jsonl.gz"
+    plain.parent.mkdir()
+    packed.parent.mkdir()
+    plain.write_text("\n".join(lines) + "\n")
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    from_plain, from_packed = read([plain]), read([packed])
+    assert not from_packed[1]
+    assert [(r.doc_id, r.title, r.date, r.text) for r in from_packed[0]] == [
+        (r.doc_id, r.title, r.date, r.text) for r in from_plain[0]
+    ]
+    assert from_packed[0][299].origin == f"{packed}:300"
+    assert InputReader(Settings()).count([packed]) == 300
+
+
+def test_truncated_gzip_export_keeps_the_records_before_the_damage(tmp_path: Path) -> None:
+    body = "".join(json.dumps({"id": f"r{n}", "title": "T", "text": f"Record {n} " * 40}) + "\n" for n in range(2000))
+    data = gzip.compress(body.encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    releases, problems = read([path])
+    assert 0 < len(releases) < 2000
+    assert [r.doc_id for r in releases] == [f"r{n}" for n in range(len(releases))]
+    assert len(problems) == 1 and problems[0].path == str(path)
+    assert problems[0].reason.startswith("cannot read (EOFError")
+
+
+def test_a_file_that_is_not_gzip_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "fake.jsonl.gz"
+    path.write_text('{"id": "1", "text": "plain text under a .gz name"}\n')
+    releases, problems = read([path])
+    assert not releases
+    assert len(problems) == 1 and problems[0].path == str(path) and "BadGzipFile" in problems[0].reason
 
 
 def test_json_keys_can_be_mapped(tmp_path: Path) -> None:

@@ -150,15 +150,16 @@ class KeywordIndex:
         tokens = [token for token in _tokenize([query])[0] if token in loaded.bm25.vocab_dict]
         if not tokens:
             return []
-        mask = None if filters is None or filters == SearchFilters() else _mask(loaded, filters)
-        documents, scores = loaded.bm25.retrieve(
-            [tokens], k=min(k, len(loaded.ids)), show_progress=False, weight_mask=mask
-        )
-        return [
-            (loaded.ids[int(index)], float(score))
-            for index, score in zip(np.asarray(documents)[0], np.asarray(scores)[0], strict=True)
-            if score > 0
-        ]
+        scores = loaded.bm25.get_scores(tokens)
+        if filters is not None and filters != SearchFilters():
+            scores *= _mask(loaded, filters)
+        # The best k among the chunks that hold a query term, not among all chunks:
+        # bm25s's retrieve partitions the whole score array, 7 of its 8 ms at 345k chunks.
+        matched = np.flatnonzero(scores > 0)
+        if len(matched) > k:
+            matched = matched[np.argpartition(scores[matched], -k)[-k:]]
+        best = matched[np.lexsort((matched, -scores[matched]))]  # ties: the earlier chunk first
+        return [(loaded.ids[index], float(scores[index])) for index in best.tolist()]
 
     def idf(self, terms: Iterable[str]) -> dict[str, float]:
         """BM25's inverse document frequency over the chunks of each stemmed term; a term no

@@ -56,6 +56,7 @@ from pressqa.types import (
     SearchFilters,
     date_int,
     describe,
+    make_chunk_id,
 )
 
 if TYPE_CHECKING:
@@ -205,6 +206,16 @@ class Registry:
             f"SELECT doc_id, content_hash, canonical_id FROM releases WHERE doc_id IN ({marks})", list(doc_ids)
         )
         return {doc_id: (version_of(digest), canonical) for doc_id, digest, canonical in rows}
+
+    def current_chunk_ids(self, doc_ids: Sequence[str]) -> list[str]:
+        """The ids of the registered version's chunks of each release among ``doc_ids``."""
+        marks = ",".join("?" * len(doc_ids))
+        rows = self._db.execute(
+            f"SELECT doc_id, content_hash, n_chunks FROM releases WHERE doc_id IN ({marks})", list(doc_ids)
+        )
+        return [
+            make_chunk_id(doc_id, version_of(digest), index) for doc_id, digest, count in rows for index in range(count)
+        ]
 
     def versions(self) -> dict[str, tuple[str, int]]:
         """(version, number of chunks) of every release."""
@@ -592,20 +603,24 @@ class Store:
             yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
             offset += len(got["ids"])
 
+    def current_chunks(self, doc_ids: Sequence[str]) -> list[tuple[str, str, Mapping[str, Any]]]:
+        """(id, text, metadata) of the registered version's chunks of these releases, fetched
+        by id: a Chroma ``where`` on doc_id scans the metadata (38 ms at 345k chunks)."""
+        ids = self.registry.current_chunk_ids(doc_ids)
+        if not ids:
+            return []
+        found = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        return list(zip(found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True))
+
     def release_texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """The text of each release as ingested, put together from its stored chunks and
         the text between them, so citations' offsets point into it."""
         if not doc_ids:
             return {}
-        states = self.registry.states(doc_ids)
-        where: Any = {"doc_id": {"$in": list(doc_ids)}}
-        found = self.chunks.get(where=where, include=["documents", "metadatas"])
         pieces: dict[str, list[tuple[int, str]]] = {}
-        for document, metadata in zip(found["documents"] or [], found["metadatas"] or [], strict=True):
-            doc_id = str(metadata["doc_id"])
-            if states.get(doc_id, ("", None))[0] == metadata.get("version"):
-                piece = document + str(metadata.get("after", ""))
-                pieces.setdefault(doc_id, []).append((int(str(metadata["start"])), piece))
+        for _, document, metadata in self.current_chunks(doc_ids):
+            piece = document + str(metadata.get("after", ""))
+            pieces.setdefault(str(metadata["doc_id"]), []).append((int(str(metadata["start"])), piece))
         texts = {}
         for doc_id, chunks in pieces.items():
             text = ""

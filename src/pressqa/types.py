@@ -50,6 +50,11 @@ class Chunk:
     end: int
 
 
+def make_chunk_id(doc_id: str, version: str, index: int) -> str:
+    """A chunk's id names its release's version, so a new version is written beside the old."""
+    return f"{doc_id}#{version}#{index}"
+
+
 def describe(release: Release) -> str:
     """``title | issuer | date``: the header put before each chunk's text when it is
     embedded and keyword-indexed, so a passage is found by who said it and when."""

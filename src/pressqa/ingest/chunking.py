@@ -10,7 +10,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from tokenizers import Tokenizer
 
 from pressqa.errors import IngestError
-from pressqa.types import Chunk, Release, describe
+from pressqa.types import Chunk, Release, describe, make_chunk_id
 
 # [CLS] and [SEP] take two places of the model window.
 SPECIAL_TOKENS = 2
@@ -53,7 +53,9 @@ class Chunker:
             if start < 0:
                 raise IngestError(release.origin, f"chunk {index} is not a span of the release text")
             end = start + len(piece)
-            chunks.append(Chunk(f"{release.doc_id}#{version}#{index}", release.doc_id, index, piece, start, end))
+            chunks.append(
+                Chunk(make_chunk_id(release.doc_id, version, index), release.doc_id, index, piece, start, end)
+            )
             search_from = start + 1
         return chunks
 

@@ -11,6 +11,7 @@ import collections
 import ctypes
 import dataclasses
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, TimeoutError
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import yaml
 from pebble import ProcessExpired, ProcessPool
@@ -48,7 +49,7 @@ from pressqa.types import IngestProblem, Release
 log = logging.getLogger(__name__)
 
 RECORD_KEYS = ("id", "title", "date", "source", "url", "text")
-RECORD_SUFFIXES = (".jsonl", ".json")
+RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".json")
 # What reading a file or a zip member can raise besides parse errors (zlib.error and
 # EOFError for a damaged member, RuntimeError for an encrypted one).
 READ_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)
@@ -470,16 +471,16 @@ class InputReader:
         total = 0
         for path in paths:
             for file in _files_under(path) if path.is_dir() else [path]:
-                suffix = file.suffix.lower()
+                suffix = file_suffix(file.name)
                 try:
-                    if suffix == ".jsonl":
+                    if suffix in (".jsonl", ".jsonl.gz"):
                         total += _count_lines(file)
                     elif suffix == ".zip":
                         with zipfile.ZipFile(file) as pack:
                             total += sum(not info.is_dir() for info in pack.infolist())
                     else:
                         total += 1
-                except (OSError, zipfile.BadZipFile):
+                except (OSError, EOFError, zlib.error, zipfile.BadZipFile):
                     total += 1
         return total
 
@@ -494,7 +495,7 @@ class InputReader:
                 yield from self._file_jobs(path)
 
     def _file_jobs(self, path: Path) -> Iterator[ParseJob | IngestProblem]:
-        suffix = path.suffix.lower()
+        suffix = file_suffix(path.name)
         if suffix == ".zip":
             yield from self._zip_jobs(path)
         else:
@@ -516,7 +517,7 @@ class InputReader:
                     yield IngestProblem(origin, "unsafe path in zip (absolute or with '..'); skipped")
                 elif info.is_dir() or any(part.startswith((".", "__MACOSX")) for part in member.parts):
                     continue
-                elif member.suffix.lower() == ".zip":
+                elif file_suffix(member.name) == ".zip":
                     yield IngestProblem(origin, "zip files inside a zip are not read; unpack the outer one first")
                 elif info.compress_size and info.file_size / info.compress_size > self.max_zip_ratio:
                     yield IngestProblem(
@@ -527,7 +528,7 @@ class InputReader:
                 else:
                     yield from self._entry_jobs(
                         origin,
-                        member.suffix.lower(),
+                        file_suffix(member.name),
                         lambda info=info: info.file_size,  # type: ignore[misc]
                         lambda info=info: archive.open(info),  # type: ignore[misc]
                         file_doc_id(path, info.filename),
@@ -546,9 +547,10 @@ class InputReader:
             yield IngestProblem(origin, _unsupported(suffix))
             return
         try:
-            if suffix == ".jsonl":  # streamed: exports can be far larger than one release
+            if suffix in (".jsonl", ".jsonl.gz"):  # streamed: exports can be far larger than one release
                 with open_stream() as stream:
-                    yield from self._jsonl_jobs(stream, origin, doc_id)
+                    lines = cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if suffix == ".jsonl.gz" else stream
+                    yield from self._jsonl_jobs(lines, origin, doc_id)
                 return
             if size() > self.max_bytes:
                 yield IngestProblem(origin, _too_large(size(), self.max_bytes))
@@ -609,9 +611,15 @@ def _files_under(folder: Path) -> list[Path]:
     )
 
 
+def file_suffix(name: str) -> str:
+    """The file type a name declares: its last suffix, or ``.jsonl.gz`` for a gzipped export."""
+    lowered = name.lower()
+    return ".jsonl.gz" if lowered.endswith(".jsonl.gz") else PurePosixPath(lowered).suffix
+
+
 def _count_lines(path: Path) -> int:
     lines, last = 0, b"\n"
-    with path.open("rb") as stream:
+    with gzip.open(path) if file_suffix(path.name) == ".jsonl.gz" else path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             lines += block.count(b"\n")
             last = block[-1:]

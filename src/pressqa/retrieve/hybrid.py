@@ -157,15 +157,7 @@ def _canonical_passage(
 ) -> tuple[str, str, Mapping[str, Any]] | None:
     """The canonical release's chunk closest in wording to a copy's ``passage``, if the
     filters admit that release: answers then cite the original, not a wire copy."""
-    version = store.registry.states([canonical]).get(canonical, ("", None))[0]
-    stored = store.chunks.get(where={"doc_id": canonical}, include=["documents", "metadatas"])
-    chunks = [
-        (chunk_id, document, metadata)
-        for chunk_id, document, metadata in zip(
-            stored["ids"], stored["documents"] or [], stored["metadatas"] or [], strict=True
-        )
-        if metadata.get("version") == version
-    ]
+    chunks = store.current_chunks([canonical])
     if not chunks:
         return None
     release = release_of(chunks[0][2])
