@@ -101,7 +101,9 @@ def main() -> int:
         target = args.store / part.name.replace(".jsonl.xz", ".npy")
         if not target.exists():
             vectors, took = timed(gpu, load(part))
-            np.save(target, vectors.astype(np.float16))
+            partial = target.with_name(f"unfinished-{target.name}")
+            np.save(partial, vectors.astype(np.float16))
+            partial.rename(target)  # a killed run leaves no part that looks done
             embedded, seconds = embedded + len(vectors), seconds + took
     if embedded:
         summary["embedded"] = {

@@ -97,8 +97,8 @@ class LookupEmbedder(Embedder):
         parts = part_names(vectors, ".npy")
         self.vectors = np.concatenate([np.load(part) for part in parts]).astype(np.float32)
         self.rows: dict[bytes, int] = {}
-        for part in part_names(texts, ".jsonl.xz")[: len(parts)]:
-            with lzma.open(part, "rt", encoding="utf-8") as lines:
+        for part in parts:  # each part's texts, by name, in the order of the vectors
+            with lzma.open(texts / part.name.replace(".npy", ".jsonl.xz"), "rt", encoding="utf-8") as lines:
                 for line in lines:
                     self.rows[text_key(json.loads(line))] = len(self.rows)
         if len(self.rows) != len(self.vectors):

@@ -161,6 +161,21 @@ def test_changed_release_replaces_its_chunks(tmp_path: Path, archive: Archive) -
     assert archive.store.current_chunks(["no-such-release"]) == []
 
 
+def test_a_release_with_more_chunks_than_one_get_takes_is_read_whole(
+    tmp_path: Path, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paragraphs = [
+        f"Paragraph {n} reports that depot {n} received {n * 7} trucks of grain this week." for n in range(60)
+    ]
+    archive.ingest([write_records(tmp_path / "long.jsonl", [record("long", "\n\n".join(paragraphs))])])
+    stored = chroma_ids(archive)
+    assert len(stored) >= 3
+    # Chroma's batch limit (5,461 ids) made small, instead of writing a release of 6,000 chunks.
+    monkeypatch.setattr(archive.store._client, "get_max_batch_size", lambda: 2)
+    assert {chunk_id for chunk_id, _, _ in archive.store.current_chunks(["long"])} == stored
+    assert archive.store.release_texts(["long"])["long"] == "\n\n".join(paragraphs)
+
+
 def test_delete_removes_a_release_everywhere(tmp_path: Path, archive: Archive) -> None:
     path = write_records(
         tmp_path / "r.jsonl",

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -225,11 +226,22 @@ def test_truncated_gzip_export_keeps_the_records_before_the_damage(tmp_path: Pat
     data = gzip.compress(body.encode())
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(data[: len(data) // 2])
+    readable = zlib.decompressobj(wbits=31).decompress(data[: len(data) // 2]).count(b"\n")
     releases, problems = read([path])
-    assert 0 < len(releases) < 2000
-    assert [r.doc_id for r in releases] == [f"r{n}" for n in range(len(releases))]
+    assert 256 < readable < 2000  # the damage falls after the first block of lines
+    assert [r.doc_id for r in releases] == [f"r{n}" for n in range(readable)]  # every whole record before it
     assert len(problems) == 1 and problems[0].path == str(path)
     assert problems[0].reason.startswith("cannot read (EOFError")
+
+
+def test_gzip_bomb_is_stopped_after_the_records_before_it(tmp_path: Path) -> None:
+    records = "".join(json.dumps({"id": f"r{n}", "title": "T", "text": f"Record {n}."}) + "\n" for n in range(3))
+    path = tmp_path / "bomb.jsonl.gz"
+    path.write_bytes(gzip.compress(records.encode() + b"\n" * 200_000_000))  # 200 MB of blank lines in 200 KB
+    releases, problems = read([path], max_file_mb=1)
+    assert [r.doc_id for r in releases] == ["r0", "r1", "r2"]
+    assert len(problems) == 1 and problems[0].path == str(path) and "gzip bomb" in problems[0].reason
+    assert InputReader(Settings(max_file_mb=1)).count([path]) == 1  # counted as one unreadable file
 
 
 def test_a_file_that_is_not_gzip_is_reported(tmp_path: Path) -> None:

@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = command(
         "ingest",
         cmd_ingest,
-        "Ingest releases (.txt .md .html .pdf .json .jsonl, folders, .zip) into an archive.",
+        "Ingest releases (.txt .md .html .pdf .json .jsonl .jsonl.gz, folders, .zip) into an archive.",
         "pressqa ingest ingest/sample-archive exports/doj.jsonl --archive my-archive",
     )
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH_OR_FILE")

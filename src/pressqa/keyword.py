@@ -156,9 +156,9 @@ class KeywordIndex:
         # The best k among the chunks that hold a query term, not among all chunks:
         # bm25s's retrieve partitions the whole score array, 7 of its 8 ms at 345k chunks.
         matched = np.flatnonzero(scores > 0)
-        if len(matched) > k:
+        if len(matched) > k:  # which of the chunks tied at the k-th score stay is up to numpy, as in bm25s
             matched = matched[np.argpartition(scores[matched], -k)[-k:]]
-        best = matched[np.lexsort((matched, -scores[matched]))]  # ties: the earlier chunk first
+        best = matched[np.lexsort((matched, -scores[matched]))]  # best first; equal scores, earlier chunk first
         return [(loaded.ids[index], float(scores[index])) for index in best.tolist()]
 
     def idf(self, terms: Iterable[str]) -> dict[str, float]:

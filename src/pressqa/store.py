@@ -607,10 +607,12 @@ class Store:
         """(id, text, metadata) of the registered version's chunks of these releases, fetched
         by id: a Chroma ``where`` on doc_id scans the metadata (38 ms at 345k chunks)."""
         ids = self.registry.current_chunk_ids(doc_ids)
-        if not ids:
-            return []
-        found = self.chunks.get(ids=ids, include=["documents", "metadatas"])
-        return list(zip(found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True))
+        chunks: list[tuple[str, str, Mapping[str, Any]]] = []
+        limit = self._client.get_max_batch_size()  # one long release can have more chunks than a get takes
+        for at in range(0, len(ids), limit):
+            found = self.chunks.get(ids=ids[at : at + limit], include=["documents", "metadatas"])
+            chunks += zip(found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True)
+        return chunks
 
     def release_texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """The text of each release as ingested, put together from its stored chunks and

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, TimeoutError
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol
 
 import yaml
 from pebble import ProcessExpired, ProcessPool
@@ -295,7 +295,50 @@ def parse_record(obj: Any, *, origin: str, fields: RecordFields, id_prefix: str)
     )
 
 
-def jsonl_lines(stream: IO[bytes], *, name: str, max_bytes: int) -> Iterator[tuple[int, bytes] | IngestProblem]:
+class _CountingReader:
+    """A binary stream that counts the bytes read from it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:  # gzip only seeks to rewind, which lines never do
+        return self._stream.seek(offset, whence)
+
+
+class BoundedGzipLines:
+    """Lines of a gzip stream, decompressed as they are read; reading past ``ratio`` times
+    the compressed bytes (plus ``allowance``) is an error, as a zip member over that ratio
+    is refused: a small gzip of blank lines can expand without end."""
+
+    def __init__(self, stream: IO[bytes], ratio: float, allowance: int) -> None:
+        self._compressed = _CountingReader(stream)
+        self._lines = gzip.GzipFile(mode="rb", fileobj=self._compressed)
+        self._ratio = ratio
+        self._allowance = allowance
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._checked(self._lines.readline(size))
+
+    def read(self, size: int = -1) -> bytes:
+        return self._checked(self._lines.read(size))
+
+    def _checked(self, data: bytes) -> bytes:
+        if self._lines.tell() > self._ratio * self._compressed.count + self._allowance:
+            raise OSError(f"decompresses to over {self._ratio:.0f} times its size (gzip bomb?)")
+        return data
+
+
+class LineStream(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def jsonl_lines(stream: LineStream, *, name: str, max_bytes: int) -> Iterator[tuple[int, bytes] | IngestProblem]:
     """Numbered non-blank lines of a JSONL stream, read one by one so that a large export
     never sits in memory; a line over ``max_bytes`` is a problem."""
     number = 0
@@ -474,7 +517,7 @@ class InputReader:
                 suffix = file_suffix(file.name)
                 try:
                     if suffix in (".jsonl", ".jsonl.gz"):
-                        total += _count_lines(file)
+                        total += _count_lines(file, self.max_zip_ratio, self.max_bytes)
                     elif suffix == ".zip":
                         with zipfile.ZipFile(file) as pack:
                             total += sum(not info.is_dir() for info in pack.infolist())
@@ -549,7 +592,9 @@ class InputReader:
         try:
             if suffix in (".jsonl", ".jsonl.gz"):  # streamed: exports can be far larger than one release
                 with open_stream() as stream:
-                    lines = cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if suffix == ".jsonl.gz" else stream
+                    lines: LineStream = stream
+                    if suffix == ".jsonl.gz":
+                        lines = BoundedGzipLines(stream, self.max_zip_ratio, allowance=self.max_bytes)
                     yield from self._jsonl_jobs(lines, origin, doc_id)
                 return
             if size() > self.max_bytes:
@@ -565,10 +610,19 @@ class InputReader:
         else:
             yield ParseJob(origin, suffix, doc_id, data=data)
 
-    def _jsonl_jobs(self, stream: IO[bytes], origin: str, doc_id: str) -> Iterator[ParseJob | IngestProblem]:
+    def _jsonl_jobs(self, stream: LineStream, origin: str, doc_id: str) -> Iterator[ParseJob | IngestProblem]:
         block: list[tuple[int, bytes]] = []
         size = 0
-        for line in jsonl_lines(stream, name=origin, max_bytes=self.max_bytes):
+        lines = jsonl_lines(stream, name=origin, max_bytes=self.max_bytes)
+        while True:
+            try:
+                line = next(lines, None)
+            except READ_ERRORS:  # a damaged stream: the records read before the damage still count
+                if block:
+                    yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
+                raise
+            if line is None:
+                break
             if isinstance(line, IngestProblem):  # after the lines before it, to keep the order
                 if block:
                     yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
@@ -617,9 +671,10 @@ def file_suffix(name: str) -> str:
     return ".jsonl.gz" if lowered.endswith(".jsonl.gz") else PurePosixPath(lowered).suffix
 
 
-def _count_lines(path: Path) -> int:
+def _count_lines(path: Path, ratio: float, allowance: int) -> int:
     lines, last = 0, b"\n"
-    with gzip.open(path) if file_suffix(path.name) == ".jsonl.gz" else path.open("rb") as stream:
+    with path.open("rb") as raw:
+        stream = BoundedGzipLines(raw, ratio, allowance) if file_suffix(path.name) == ".jsonl.gz" else raw
         for block in iter(lambda: stream.read(1 << 20), b""):
             lines += block.count(b"\n")
             last = block[-1:]

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 OFFLINE = ("offline (quotes the releases, no language model)", "offline")
 FEEDBACK_FILE = "feedback.jsonl"
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl", ".zip"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl", ".jsonl.gz", ".zip"]
 CSS = """
 .pq-sources { max-height: 70vh; overflow-y: auto; }
 .pq-card { border: 1px solid #d0d4dc; border-radius: 8px; padding: 8px 12px; margin-bottom: 10px; }
