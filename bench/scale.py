@@ -54,8 +54,7 @@ def part_names(folder: Path, suffix: str) -> list[Path]:
 def embedded_texts(corpus: Sequence[Path], settings: Settings) -> Iterator[str]:
     """The texts ``Archive.ingest`` of ``corpus`` embeds, in its order: the same reader,
     chunker and header."""
-    path = settings.model_path()
-    chunker = Chunker(path / "tokenizer.json", settings.chunk_size, settings.chunk_overlap, settings.embedding_window)
+    chunker = Chunker.for_settings(settings)
     for item in InputReader(settings).read(corpus):
         if isinstance(item, Release):
             chunks = chunker.chunk(item, "v")  # the version names chunk ids only, not their text

@@ -154,10 +154,8 @@ def test_changed_release_replaces_its_chunks(tmp_path: Path, archive: Archive) -
     assert len(chroma_ids(archive)) == archive.stats().chunks
     assert set(archive.store.keyword.ids) == chroma_ids(archive)
     # Passages are read by id from the registry's version and chunk count: exactly what is stored.
-    doc_id = str((archive.store.chunks.get(include=["metadatas"])["metadatas"] or [{}])[0]["doc_id"])
-    assert {chunk_id for chunk_id, _, _ in archive.store.current_chunks([doc_id, "no-such-release"])} == chroma_ids(
-        archive
-    )
+    current = archive.store.current_chunks([*report.updated, "no-such-release"])
+    assert {chunk_id for chunk_id, _, _ in current} == chroma_ids(archive)
     assert archive.store.current_chunks(["no-such-release"]) == []
 
 

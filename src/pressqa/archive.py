@@ -102,13 +102,7 @@ class Archive:
     @property
     def chunker(self) -> Chunker:
         if self._chunker is None:
-            settings = self.settings
-            self._chunker = Chunker(
-                settings.model_path() / "tokenizer.json",
-                settings.chunk_size,
-                settings.chunk_overlap,
-                settings.embedding_window,
-            )
+            self._chunker = Chunker.for_settings(self.settings)
         return self._chunker
 
     def delete(self, *doc_ids: str) -> int:

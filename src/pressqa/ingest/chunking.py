@@ -10,6 +10,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from tokenizers import Tokenizer
 
 from pressqa.errors import IngestError
+from pressqa.settings import Settings
 from pressqa.types import Chunk, Release, describe, make_chunk_id
 
 # [CLS] and [SEP] take two places of the model window.
@@ -37,6 +38,16 @@ class Chunker:
             chunk_overlap=chunk_overlap,
             paragraph_separator="\n\n",
             tokenizer=self.tokens,
+        )
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Chunker:
+        """The chunker an archive with these settings uses, measuring in its model's tokens."""
+        return cls(
+            settings.model_path() / "tokenizer.json",
+            settings.chunk_size,
+            settings.chunk_overlap,
+            settings.embedding_window,
         )
 
     def tokens(self, text: str) -> list[int]:

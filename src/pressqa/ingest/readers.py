@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 RECORD_KEYS = ("id", "title", "date", "source", "url", "text")
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".json")
+STREAMED_SUFFIXES = (".jsonl", ".jsonl.gz")  # read line by line: exports can be far larger than one release
 # What reading a file or a zip member can raise besides parse errors (zlib.error and
 # EOFError for a damaged member, RuntimeError for an encrypted one).
 READ_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError)
@@ -334,11 +335,14 @@ class BoundedGzipLines:
         return data
 
 
-class LineStream(Protocol):
+class ByteStream(Protocol):
+    """What reading an export needs of a stream: a file, a zip member or a BoundedGzipLines."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
     def readline(self, size: int = -1, /) -> bytes: ...
 
 
-def jsonl_lines(stream: LineStream, *, name: str, max_bytes: int) -> Iterator[tuple[int, bytes] | IngestProblem]:
+def jsonl_lines(stream: ByteStream, *, name: str, max_bytes: int) -> Iterator[tuple[int, bytes] | IngestProblem]:
     """Numbered non-blank lines of a JSONL stream, read one by one so that a large export
     never sits in memory; a line over ``max_bytes`` is a problem."""
     number = 0
@@ -516,8 +520,9 @@ class InputReader:
             for file in _files_under(path) if path.is_dir() else [path]:
                 suffix = file_suffix(file.name)
                 try:
-                    if suffix in (".jsonl", ".jsonl.gz"):
-                        total += _count_lines(file, self.max_zip_ratio, self.max_bytes)
+                    if suffix in STREAMED_SUFFIXES:
+                        with file.open("rb") as stream:
+                            total += _count_lines(self._decompressed(stream, suffix))
                     elif suffix == ".zip":
                         with zipfile.ZipFile(file) as pack:
                             total += sum(not info.is_dir() for info in pack.infolist())
@@ -590,12 +595,9 @@ class InputReader:
             yield IngestProblem(origin, _unsupported(suffix))
             return
         try:
-            if suffix in (".jsonl", ".jsonl.gz"):  # streamed: exports can be far larger than one release
+            if suffix in STREAMED_SUFFIXES:
                 with open_stream() as stream:
-                    lines: LineStream = stream
-                    if suffix == ".jsonl.gz":
-                        lines = BoundedGzipLines(stream, self.max_zip_ratio, allowance=self.max_bytes)
-                    yield from self._jsonl_jobs(lines, origin, doc_id)
+                    yield from self._jsonl_jobs(self._decompressed(stream, suffix), origin, doc_id)
                 return
             if size() > self.max_bytes:
                 yield IngestProblem(origin, _too_large(size(), self.max_bytes))
@@ -610,30 +612,32 @@ class InputReader:
         else:
             yield ParseJob(origin, suffix, doc_id, data=data)
 
-    def _jsonl_jobs(self, stream: LineStream, origin: str, doc_id: str) -> Iterator[ParseJob | IngestProblem]:
+    def _decompressed(self, stream: IO[bytes], suffix: str) -> ByteStream:
+        """An export's bytes; a gzipped one is decompressed as it is read, within the ratio limit."""
+        return (
+            BoundedGzipLines(stream, self.max_zip_ratio, allowance=self.max_bytes) if suffix == ".jsonl.gz" else stream
+        )
+
+    def _jsonl_jobs(self, stream: ByteStream, origin: str, doc_id: str) -> Iterator[ParseJob | IngestProblem]:
         block: list[tuple[int, bytes]] = []
         size = 0
-        lines = jsonl_lines(stream, name=origin, max_bytes=self.max_bytes)
-        while True:
-            try:
-                line = next(lines, None)
-            except READ_ERRORS:  # a damaged stream: the records read before the damage still count
-                if block:
-                    yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
-                raise
-            if line is None:
-                break
-            if isinstance(line, IngestProblem):  # after the lines before it, to keep the order
-                if block:
+        try:
+            for line in jsonl_lines(stream, name=origin, max_bytes=self.max_bytes):
+                if isinstance(line, IngestProblem):  # after the lines before it, to keep the order
+                    if block:
+                        yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
+                        block, size = [], 0
+                    yield line
+                    continue
+                block.append(line)
+                size += len(line[1])
+                if len(block) == JSONL_BLOCK_LINES or size >= JSONL_BLOCK_BYTES:
                     yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
                     block, size = [], 0
-                yield line
-                continue
-            block.append(line)
-            size += len(line[1])
-            if len(block) == JSONL_BLOCK_LINES or size >= JSONL_BLOCK_BYTES:
+        except READ_ERRORS:  # a damaged stream: the records read before the damage still count
+            if block:
                 yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
-                block, size = [], 0
+            raise
         if block:
             yield ParseJob(origin, ".jsonl", doc_id, lines=tuple(block))
 
@@ -671,13 +675,11 @@ def file_suffix(name: str) -> str:
     return ".jsonl.gz" if lowered.endswith(".jsonl.gz") else PurePosixPath(lowered).suffix
 
 
-def _count_lines(path: Path, ratio: float, allowance: int) -> int:
+def _count_lines(stream: ByteStream) -> int:
     lines, last = 0, b"\n"
-    with path.open("rb") as raw:
-        stream = BoundedGzipLines(raw, ratio, allowance) if file_suffix(path.name) == ".jsonl.gz" else raw
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            lines += block.count(b"\n")
-            last = block[-1:]
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        lines += block.count(b"\n")
+        last = block[-1:]
     return lines + (last != b"\n")
 
 
