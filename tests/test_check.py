@@ -26,26 +26,33 @@ def test_check_finds_and_repairs_what_went_wrong(tmp_path: Path, capsys: pytest.
         chunks = archive.store.chunks.get(include=["metadatas"])
         victim = str(chunks["metadatas"][0]["doc_id"])  # type: ignore[index]
         archive.store.chunks.delete(ids=[chunks["ids"][0]])  # a release loses a chunk
-        archive.store.chunks.add(  # and a chunk of no release appears
-            ids=["stray#0#0"], embeddings=np.zeros((1, 384), dtype=np.float32),
-            documents=["stray"], metadatas=[{"doc_id": "stray", "version": "x", "chunk": 0, "start": 0, "end": 5}],
+        archive.store.chunks.add(  # a chunk of part of no release, and one of an old version
+            ids=["stray#x#1", f"{victim}#old#0"], embeddings=np.zeros((2, 384), dtype=np.float32),
+            documents=["stray", "old"],
+            metadatas=[{"doc_id": "stray", "version": "x", "chunk": 1, "start": 0, "end": 5},
+                       {"doc_id": victim, "version": "old", "chunk": 0, "start": 0, "end": 3}],
         )  # fmt: skip
         total = archive.stats().releases
 
     assert main(["check", "--archive", folder]) == EXIT_ERROR
     shown = capsys.readouterr().out
-    assert "PROBLEM: 1 chunk(s) in Chroma of no registered release" in shown
-    assert (
-        f"PROBLEM: 1 release(s) missing chunks in Chroma (ingest their sources again after --repair): {victim}" in shown
-    )
+    assert "PROBLEM: 1 chunk(s) in Chroma of an old version of a release" in shown
+    assert "PROBLEM: 1 chunk(s) in Chroma of no registered release and too few to rebuild one" in shown
+    assert f"PROBLEM: 1 release(s) missing chunks in Chroma: {victim} (--repair --force drops them)" in shown
     assert "PROBLEM: the keyword index does not match" in shown
 
-    assert main(["check", "--archive", folder, "--repair"]) == 0
+    # A plain repair drops only what is of no use (an old version's chunk), nothing it could not re-add.
+    assert main(["check", "--archive", folder, "--repair"]) == EXIT_ERROR
     shown = capsys.readouterr().out
-    assert shown.count("repaired: ") == 3 and "consistent" in shown
+    assert shown.count("repaired: ") == 2 and shown.count("PROBLEM: ") == 2
+    with Archive.open(folder) as archive:
+        assert archive.stats().releases == total
+    assert main(["check", "--archive", folder, "--repair", "--force"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.count("repaired: ") == 2 and "consistent" in shown
     with Archive.open(folder) as archive:
         assert archive.stats().releases == total - 1
-        assert "stray#0#0" not in archive.store.keyword.ids
+        assert not {"stray#x#1", f"{victim}#old#0"} & set(archive.store.keyword.ids)
 
     # The next ingest of the sources brings the release back whole.
     assert main(["ingest", str(source), "--archive", folder, "-q"]) == 0

@@ -46,7 +46,9 @@ def test_ingest_stats_search_delete(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["ingest", str(source), "--archive", archive, "--json"]) == EXIT_SOME_INPUTS_FAILED
     report = json.loads(capsys.readouterr().out)
     assert len(report["added"]) == 7
-    assert report["failed"] == [{"path": str(source / "broken.pdf"), "reason": report["failed"][0]["reason"]}]
+    (failed,) = report["failed"]
+    assert failed == {"path": str(source / "broken.pdf"), "reason": failed["reason"], "count": 1}
+    assert report["failed_count"] == 1
     assert "corrupt" in report["failed"][0]["reason"]
 
     (source / "broken.pdf").unlink()

@@ -15,8 +15,10 @@ from pressqa.answer.llm import LLMGenerator
 from pressqa.answer.sources import Source
 from pressqa.embedding import Embedder
 from pressqa.errors import ArchiveLockedError, ConfigError
-from pressqa.fsutil import WriteLock
+from pressqa.fsutil import WriteLock, out_of_space_named
+from pressqa.ingest.adopt import adopt
 from pressqa.ingest.chunking import Chunker
+from pressqa.ingest.dedupe import Deduper
 from pressqa.ingest.pipeline import IngestRun, ProgressCallback
 from pressqa.ingest.readers import RecordFields
 from pressqa.llms.backends import load_llm
@@ -56,22 +58,35 @@ class Archive:
             self.reranker = CrossEncoderReranker(settings.reranker_path, settings.device)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, settings: Settings | None = None, create: bool = True) -> Archive:
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        create: bool = True,
+        for_check: bool = False,
+    ) -> Archive:
         """Open the archive at ``path`` (default: ``settings.archive``), creating it if asked.
 
         Raises ``SettingsMismatchError`` if the archive was built with other embedding or
-        chunking settings, and ``StoreError`` if it does not exist and ``create`` is false.
+        chunking settings, and ``StoreError`` if it does not exist and ``create`` is false,
+        or if a part of it is missing or damaged (the message names the part and what to
+        do).  ``for_check`` opens a damaged archive for ``check`` to report and repair, and
+        leaves an interrupted write for ``check`` to report (otherwise opening finishes it).
+        An archive on a read-only folder can be searched and asked, not written.
         """
         settings = settings or load_settings()
         if path is not None:
             settings = settings.model_copy(update={"archive": Path(path)})
-        archive = cls(Store(settings.archive, settings, create=create), settings)
-        archive._catch_up()
+        archive = cls(Store(settings.archive, settings, create=create, for_check=for_check), settings)
+        if not for_check:
+            archive._catch_up()
         return archive
 
     def _catch_up(self) -> None:
-        """Finish what an interrupted writer left, unless a writer is at work right now."""
-        if not self.store.needs_recovery():
+        """Finish what an interrupted writer left, unless a writer is at work right now or
+        the archive is read-only (search serves only what the registry holds either way)."""
+        if self.store.read_only or not self.store.needs_recovery():
             return
         try:
             with WriteLock(self.path):
@@ -94,7 +109,7 @@ class Archive:
 
         Bad inputs are listed in ``report.failed`` with the reason; they never stop the run.
         """
-        with WriteLock(self.path):
+        with WriteLock(self.path), out_of_space_named(self.path):
             self.store.recover()
             run = IngestRun(self.store, self.embedder, self.chunker, self.settings)
             return run.run([Path(p) for p in paths], fields, progress)
@@ -110,7 +125,7 @@ class Archive:
 
         Raises ``ReleaseNotFoundError`` (and removes nothing) if any id is unknown.
         """
-        with WriteLock(self.path):
+        with WriteLock(self.path), out_of_space_named(self.path):
             self.store.recover()
             removed = self.store.delete(doc_ids)
             self.store.sync_keyword_index()
@@ -293,13 +308,15 @@ class Archive:
     def stats(self) -> ArchiveStats:
         return self.store.stats()
 
-    def check(self, *, repair: bool = False) -> ArchiveCheck:
+    def check(self, *, repair: bool = False, force: bool = False) -> ArchiveCheck:
         """Whether the registry, Chroma and the keyword index agree; with ``repair``, put
-        right what can be (see ``Store.check``).  Repairing takes the write lock."""
+        right what can be (see ``Store.check``): a lost registry is rebuilt from Chroma, and
+        what cannot be re-added is dropped only with ``force``.  Repairing takes the write lock."""
         if not repair:
             return self.store.check(repair=False)
-        with WriteLock(self.path):
-            return self.store.check(repair=True)
+        deduper = Deduper(self.settings.near_duplicate_threshold, self.settings.minhash_permutations)
+        with WriteLock(self.path), out_of_space_named(self.path):
+            return self.store.check(repair=True, force=force, adopt=lambda groups: adopt(self.store, deduper, groups))
 
     def close(self) -> None:
         self.store.close()

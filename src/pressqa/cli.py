@@ -21,7 +21,7 @@ import httpx
 from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings
 from pressqa.llms.backends import load_llm
 from pressqa.settings import load_settings
-from pressqa.types import IngestProgress, IngestReport, QueryPlan, SearchFilters
+from pressqa.types import IngestProgress, IngestReport, QueryPlan, SearchFilters, printable
 
 EXIT_ERROR = 1
 EXIT_SOME_INPUTS_FAILED = 3
@@ -85,14 +85,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(format_report(report, archive.path))
-    return EXIT_SOME_INPUTS_FAILED if report.failed else 0
+    return EXIT_SOME_INPUTS_FAILED if report.failed_count else 0
 
 
 def format_report(report: IngestReport, archive: Path) -> str:
     chunks_per_s = report.chunks_added / report.seconds if report.seconds else 0.0
     lines = [
         f"Archive {archive}: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{report.unchanged} unchanged, {len(report.failed)} failed "
+        f"{report.unchanged} unchanged, {report.failed_count} failed "
         f"({report.chunks_added} chunks written, {report.chunks_removed} removed, "
         f"{report.seconds:.1f} s, {chunks_per_s:.1f} chunks/s)"
     ]
@@ -103,8 +103,11 @@ def format_report(report: IngestReport, archive: Path) -> str:
         )
     for link in report.duplicates:
         lines.append(f"duplicate ({link.kind}, {link.similarity:.2f}): {link.doc_id} -> copy of {link.canonical_id}")
-    for problem in report.failed:
-        lines.append(f"FAILED {problem.path}: {problem.reason}")
+    lines += [f"NOTE {note.shown()}" for note in report.notes]
+    lines += [f"FAILED {problem.shown()}" for problem in report.failed]
+    if report.unlisted:
+        lines.append(f"... {report.unlisted} more failed input(s) not listed; all failures by kind:")
+        lines += [f"  {count:8d}  {printable(kind)}" for kind, count in report.failure_reasons.items()]
     return "\n".join(lines)
 
 
@@ -127,8 +130,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    with _open(args) as archive:
-        result = archive.check(repair=args.repair)
+    if args.force and not args.repair:
+        raise ConfigError("--force goes with --repair")
+    with Archive.open(args.archive, settings=_settings(args), create=False, for_check=True) as archive:
+        result = archive.check(repair=args.repair, force=args.force)
     if args.json:
         print_json(result)
     else:
@@ -208,22 +213,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not user or not password:
             raise ConfigError("--auth needs USER:PASSWORD")
         auth = (user, password)
-    if args.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        if not args.insecure:
-            raise ConfigError(
-                f"refusing to serve on {args.host} without --auth USER:PASSWORD: anyone who can reach this "
-                "machine could read the archive and add releases to it (--insecure serves anyway)"
-            )
-        print(
-            f"pressqa: warning: serving on {args.host} without --auth: anyone who can reach this machine "
-            "can read the archive and add releases to it",
-            file=sys.stderr,
-        )
     from pressqa.ui.app import serve
 
     try:
         app, url = serve(
-            args.archive, settings=_settings(args), host=args.host, port=args.port, auth=auth, llm=args.llm
+            args.archive,
+            settings=_settings(args),
+            host=args.host,
+            port=args.port,
+            auth=auth,
+            llm=args.llm,
+            insecure=args.insecure,
+            allowed_hosts=args.allow_host,
         )
     except OSError as err:  # the port is taken, or the address is not this machine's
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {err}") from None
@@ -257,7 +258,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with Archive.open(path, settings=_settings(args), create=bool(args.corpus)) as archive:
         if args.corpus:
             ingested = archive.ingest([args.corpus], progress=None if args.quiet else _ProgressBar())
-            if ingested.failed:
+            if ingested.failed_count:
                 print(format_report(ingested, archive.path), file=sys.stderr)
         judge = load_llm(args.judge) if args.judge else None
         report = run(archive, questions, llm=args.llm, judge=judge, questions_file=args.target[0])
@@ -408,6 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
         "pressqa check --archive my-archive --repair",
     )
     check.add_argument("--repair", action="store_true", help="put right what can be (takes the write lock)")
+    check.add_argument(
+        "--force",
+        action="store_true",
+        help="with --repair, also drop what cannot be re-added: releases missing chunks, chunks of part of a release",
+    )
     check.add_argument("--json", action="store_true", help="print the result as JSON")
 
     delete = command(
@@ -459,6 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--llm", metavar="SPEC", help="offer this language model beside the offline answerer")
     serve.add_argument(
         "--insecure", action="store_true", help="allow another --host without --auth (anyone there can use it)"
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name, e.g. the name a proxy serves the page under "
+        "(loopback names and --host are always answered; repeatable)",
     )
 
     evaluate = command(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from pressqa.errors import ArchiveLockedError
+from pressqa.errors import ArchiveLockedError, PressQAError, StoreError
+
+# Free space under which a failed write is taken to have run out of it: Chroma reports a
+# full disk as "Error in compaction", without a word of space.
+LOW_SPACE_BYTES = 64 << 20
 
 # Descriptors of the locks this process holds, so that a forked child can close its copies.
 _held: set[int] = set()
@@ -41,7 +49,15 @@ class WriteLock:
         self._fd: int | None = None
 
     def __enter__(self) -> WriteLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            raise StoreError(
+                f"archive {self.path.parent} cannot be written ({err.strerror}): it can be searched and asked, "
+                "but ingest, delete and repair need a folder this user can write"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -72,3 +88,42 @@ def close_inherited_locks() -> None:
     for fd in list(_held):
         os.close(fd)
     _held.clear()
+
+
+@contextlib.contextmanager
+def out_of_space_named(root: Path) -> Iterator[None]:
+    """Turn a write that failed for want of disk space, however the library below words it,
+    into a ``StoreError`` that says so."""
+    try:
+        yield
+    except PressQAError:
+        raise
+    except Exception as err:
+        full = out_of_space(root, err)
+        if full is None:
+            raise
+        raise full from err
+
+
+def out_of_space(root: Path, err: BaseException) -> StoreError | None:
+    """The error to raise if ``err`` came of a full disk under ``root``, else None."""
+    free = shutil.disk_usage(root).free
+    if not (_says_no_space(err) or free < LOW_SPACE_BYTES):
+        return None
+    return StoreError(
+        f"the disk holding archive {root} is full ({free / 1e6:.1f} MB free; {type(err).__name__}: {err}). "
+        "Free some space and run the command again: what was written before is kept, and a write that was "
+        "cut short is rolled back when the archive is next opened"
+    )
+
+
+def _says_no_space(err: BaseException | None) -> bool:
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            return True
+        if "disk is full" in str(err) or "No space left" in str(err):
+            return True
+        err = err.__cause__ or err.__context__
+    return False

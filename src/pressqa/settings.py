@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     max_zip_ratio: float = Field(
         100.0, description="Largest compression ratio of a zip member (guards against zip bombs)."
     )
+    max_zip_entries: int = Field(200_000, ge=1, description="Most entries a zip may hold; a zip with more is refused.")
+    max_zip_total_mb: float = Field(
+        4096.0, gt=0, description="Largest total size of a zip's entries once unpacked, in MB; a larger zip is refused."
+    )
     near_duplicate_threshold: float = Field(
         0.8,
         description="Estimated Jaccard similarity of word 5-shingles above which a release is "

@@ -32,9 +32,12 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +46,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreError
-from pressqa.fsutil import atomic_write_text
+from pressqa.fsutil import atomic_write_text, out_of_space
 from pressqa.keyword import KeywordIndex
 from pressqa.settings import Settings
 from pressqa.types import (
@@ -57,10 +60,12 @@ from pressqa.types import (
     date_int,
     describe,
     make_chunk_id,
+    printable,
 )
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +124,28 @@ def version_of(content_hash: str) -> str:
 class Registry:
     """One SQLite row per release; each write bumps ``generation``, which the keyword index follows."""
 
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.writable = not read_only
+        if read_only:
+            # Nothing can write a read-only file system, so nothing can change the file under
+            # us: SQLite may read it without the lock files a WAL database otherwise makes.
+            self._db = sqlite3.connect(
+                f"{Path(path).resolve().as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
+            )
+        else:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
         self._summary: tuple[int, dict[str, Any]] | None = None
+
+    def manifest(self) -> str | None:
+        """The copy of ``pressqa.json`` kept here, from which a damaged one is rewritten."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='manifest'").fetchone()
+        return str(row[0]) if row else None
+
+    def keep_manifest(self, text: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('manifest', ?)", (text,))
 
     def close(self) -> None:
         self._db.close()
@@ -361,47 +382,148 @@ class Registry:
         self._db.execute("COMMIT")
 
 
-class Store:
-    """The three parts of an archive behind one small class."""
+REGISTRY_FILE = "releases.sqlite3"
+MANIFEST_FILE = "pressqa.json"
 
-    def __init__(self, root: Path, settings: Settings, *, create: bool = True) -> None:
+
+class Store:
+    """The three parts of an archive behind one small class.
+
+    Opening an archive checks that its parts are there and readable; a damaged part is a
+    ``StoreError`` that names it and what to do.  With ``for_check`` the damage is kept in
+    ``damage`` instead, for ``check`` to report and, where it can, repair.  An archive on
+    a read-only folder or file system is opened for reading only (see ``read_only``).
+    """
+
+    def __init__(self, root: Path, settings: Settings, *, create: bool = True, for_check: bool = False) -> None:
         self.root = root
         self.settings = settings
         self.mode = "server" if settings.chroma_url else "embedded"
-        manifest = root / "pressqa.json"
+        self._for_check = for_check
+        self.damage: list[str] = []
+        self._registry_damaged = self._manifest_damaged = False
+        self._snapshot: Path | None = None  # a read-only archive's Chroma, copied to be opened
+        manifest = root / MANIFEST_FILE
         if not manifest.is_file():
             if not create:
                 raise StoreError(f"no pressqa archive at {root}; create one with: pressqa ingest PATH --archive {root}")
             root.mkdir(parents=True, exist_ok=True)
             recorded = {"format": FORMAT_VERSION, "id": uuid.uuid4().hex, "chroma": self.mode}
             atomic_write_text(manifest, json.dumps({**recorded, **settings.archive_defining()}, indent=2))
-        recorded = json.loads(manifest.read_text())
+            Registry(root / REGISTRY_FILE).close()
+        self.read_only = not os.access(root, os.W_OK)
+        self.registry = self._open_registry()
+        self._recorded = recorded = self._read_manifest()
         self._check_manifest(recorded)
-        self.registry = Registry(root / "releases.sqlite3")
-        self._client = self._chroma_client()
         name = COLLECTION if self.mode == "embedded" else f"pressqa-{recorded['id']}"
-        if self.mode == "server" and self.registry.summary()["releases"]:
-            self._expect_collection(name)
-        # No embedding function: pressqa always passes vectors (Chroma's default one downloads a model).
-        self.chunks = self._client.get_or_create_collection(
-            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-        )
+        self.chunks = self._collection(name)
         self.keyword = KeywordIndex(root / "keyword")
+        self._check_registry()
 
-    def _expect_collection(self, name: str) -> None:
-        """A server without the collection of an archive that has releases is the wrong
-        server, or one whose data was lost: say so rather than serve nothing."""
+    def _open_registry(self) -> Registry:
+        path = self.root / REGISTRY_FILE
+        if not path.is_file():
+            self._registry_damaged = True
+            self._damaged(
+                f"the release registry {path} is missing; `pressqa check --repair` rebuilds it from the chunks "
+                "in Chroma"
+            )
+            return Registry(":memory:")
+        try:
+            registry = Registry(path, read_only=self.read_only)
+            registry.summary()
+        except sqlite3.DatabaseError as err:
+            full = out_of_space(self.root, err)
+            if full is not None:
+                raise full from err
+            self._registry_damaged = True
+            self._damaged(
+                f"the release registry {path} is damaged ({err}); `pressqa check --repair` moves it aside and "
+                "rebuilds it from the chunks in Chroma"
+            )
+            return Registry(":memory:")
+        return registry
+
+    def _read_manifest(self) -> dict[str, Any]:
+        """The archive's recorded settings: ``pressqa.json``, or its copy in the registry."""
+        manifest = self.root / MANIFEST_FILE
+        copy = self.registry.manifest()
+        try:
+            recorded = json.loads(manifest.read_text())
+            if not isinstance(recorded, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as err:
+            fix = "rewrites it from its copy in the registry" if copy else "cannot rebuild it: restore it from a backup"
+            self._manifest_damaged = True
+            self._damaged(f"{manifest} is damaged ({err}); `pressqa check --repair` {fix}")
+            if copy is None:
+                raise StoreError(self.damage[-1]) from None
+            restored: dict[str, Any] = json.loads(copy)
+            return restored
+        if copy is None and self.registry.writable:
+            self.registry.keep_manifest(json.dumps(recorded, indent=2))  # archives made before the copy was kept
+        return recorded
+
+    def _damaged(self, problem: str) -> None:
+        self.damage.append(problem)
+        if not self._for_check:
+            raise StoreError(problem)
+
+    def _collection(self, name: str) -> Collection:
+        """The archive's chunk collection; one that an archive with releases lacks, or that
+        cannot be read, is an error naming the part (not an empty archive)."""
         from chromadb.errors import NotFoundError
 
+        where = (
+            f"the Chroma server at {self.settings.chroma_url}"
+            if self.mode == "server"
+            else f"the vector store {self.root / 'chroma'}"
+        )
         try:
-            self._client.get_collection(name)
+            self._client = self._chroma_client()
+            if not self.registry.summary()["releases"] and not self.damage:
+                # No embedding function: pressqa always passes vectors (Chroma's default one downloads a model).
+                return self._client.get_or_create_collection(
+                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                )
+            collection = self._client.get_collection(name, embedding_function=None)
+            collection.count()
+            return collection
         except NotFoundError:
-            self.registry.close()
+            self.close()
+            if self.mode == "server":
+                raise StoreError(
+                    f"{where} has no collection {name}, which holds the chunks of archive {self.root}: point "
+                    "--chroma-url at the server that has it, or ingest the releases into a new archive folder"
+                ) from None
             raise StoreError(
-                f"the Chroma server at {self.settings.chroma_url} has no collection {name}, which holds the "
-                f"chunks of archive {self.root}: point --chroma-url at the server that has it, or ingest "
-                "the releases into a new archive folder"
+                f"{where} has lost the chunks of archive {self.root}: restore the folder from a backup, or "
+                "ingest the releases into a new archive folder"
             ) from None
+        except StoreError:
+            self.close()
+            raise
+        except Exception as err:  # chromadb raises its own InternalError, sqlite's errors, OSError
+            self.close()
+            advice = (
+                f"restore {self.root / 'chroma'} from a backup, or ingest the releases into a new archive folder"
+                if self.mode == "embedded"
+                else "check the server's log"
+            )
+            raise StoreError(f"{where} cannot be read ({type(err).__name__}: {err}); {advice}") from None
+
+    def _check_registry(self) -> None:
+        """A registry that lists no release beside a collection that holds chunks was emptied
+        or replaced: serving it would answer as if the archive were empty."""
+        if self.damage or self.registry.summary()["releases"] or self.registry.pending():
+            return
+        held = self.chunks.count()
+        if held:
+            self._registry_damaged = True
+            self._damaged(
+                f"the release registry {self.root / REGISTRY_FILE} lists no release, but Chroma holds {held} "
+                "chunk(s): `pressqa check --repair` rebuilds the registry from them"
+            )
 
     def _chroma_client(self) -> ClientAPI:
         import chromadb
@@ -409,7 +531,14 @@ class Store:
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if self.settings.chroma_url is None:
-            return chromadb.PersistentClient(path=str(self.root / "chroma"), settings=chroma_settings)
+            folder = self.root / "chroma"
+            if self.read_only:
+                # Chroma opens its files for writing, which a read-only folder refuses: it reads a copy.
+                self._snapshot = Path(tempfile.mkdtemp(prefix="pressqa-read-only-"))
+                log.warning("archive %s is read-only: reading a temporary copy of its Chroma folder", self.root)
+                folder = self._snapshot / "chroma"
+                shutil.copytree(self.root / "chroma", folder)
+            return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
         url = urlsplit(self.settings.chroma_url)
         https = url.scheme == "https"
         try:
@@ -452,6 +581,8 @@ class Store:
 
     def close(self) -> None:
         self.registry.close()
+        if self._snapshot is not None:
+            shutil.rmtree(self._snapshot, ignore_errors=True)
 
     def write(
         self, batch: Sequence[StoredRelease], vectors: np.ndarray, links: Sequence[DuplicateMatch]
@@ -471,6 +602,8 @@ class Store:
                 ids.append(chunk.chunk_id)
                 documents.append(chunk.text)
                 metadata = chunk_metadata(item.release, chunk, version_of(item.content_hash))
+                if chunk.index == 0:
+                    metadata.update(registry_metadata(item))
                 if next_start > chunk.end:  # what the chunker left out before the next chunk
                     metadata["after"] = item.release.text[chunk.end : next_start]
                 metadatas.append(metadata)
@@ -545,54 +678,111 @@ class Store:
             sources.append(release.source)
         self.keyword.rebuild(ids, texts, dates, sources, generation)
 
-    def check(self, *, repair: bool) -> ArchiveCheck:
-        """Compare the registry, Chroma and the keyword index; with ``repair``, finish
-        interrupted writes, drop chunks no release owns, drop releases whose chunks are
-        incomplete (the next ingest of their source adds them again) and rebuild the index."""
+    def check(self, *, repair: bool, force: bool = False, adopt: Adopter | None = None) -> ArchiveCheck:
+        """Compare the registry, Chroma and the keyword index, reporting an interrupted write
+        before anything finishes it.  With ``repair``: rebuild a missing, damaged or emptied
+        registry, finish interrupted writes, give chunks that hold a whole release of no
+        registered release back to the registry (``adopt``), drop old versions' chunks and
+        rebuild the keyword index.  What cannot be re-added (a release missing chunks,
+        chunks of part of a release) is only dropped with ``force``."""
         problems: list[str] = []
         repaired: list[str] = []
         remaining: list[str] = []
 
-        def found(problem: str, fixable: bool) -> None:
+        def found(problem: str, fixed: bool) -> None:
             problems.append(problem)
-            (repaired if repair and fixable else remaining).append(problem)
+            (repaired if fixed else remaining).append(problem)
 
+        for damage in self.damage:
+            found(damage, repair)
+        if repair and self._registry_damaged:
+            self._replace_registry()
+        if repair and self._manifest_damaged:
+            atomic_write_text(self.root / MANIFEST_FILE, json.dumps(self._recorded, indent=2))
+        self.damage = []
         pending = self.registry.pending()
         if pending:
-            found(f"{len(pending)} release write(s) left unfinished by an interrupted run", True)
+            found(f"{len(pending)} release write(s) left unfinished by an interrupted run: {_listed(pending)}", repair)
             if repair:
                 self.recover()
         versions = self.registry.versions()
         held: dict[str, set[int]] = {}
-        unowned = []
-        for chunk_id, _, metadata in self.iter_chunks():
-            doc_id = str(metadata["doc_id"])
-            if versions.get(doc_id, ("", 0))[0] != metadata.get("version"):
-                unowned.append(chunk_id)
+        stale: list[str] = []  # chunks of a registered release's older version
+        orphans: dict[str, dict[str, list[tuple[str, str, dict[str, Any]]]]] = {}  # doc_id -> version -> chunks
+        unfinished = set(self.registry.pending())  # their other chunks are rolled back by --repair
+        index_in_step = self.keyword.generation == self.registry.generation
+        chroma_ids = set()
+        for chunk_id, document, metadata in self.iter_chunks():
+            chroma_ids.add(chunk_id)
+            doc_id, version = str(metadata["doc_id"]), str(metadata.get("version"))
+            if doc_id in unfinished and versions.get(doc_id, ("", 0))[0] != version:
+                continue
+            if doc_id not in versions:
+                orphans.setdefault(doc_id, {}).setdefault(version, []).append((chunk_id, document, metadata))
+            elif versions[doc_id][0] != version:
+                stale.append(chunk_id)
             else:
                 held.setdefault(doc_id, set()).add(int(str(metadata["chunk"])))
-        if unowned:
-            found(f"{len(unowned)} chunk(s) in Chroma of no registered release or of an old version", True)
+        adoptable: list[list[tuple[str, str, dict[str, Any]]]] = []
+        partial: list[str] = []  # chunk ids of no release that cannot be put together into one
+        for _, by_version in sorted(orphans.items()):
+            whole = sorted(version for version, chunks in by_version.items() if _complete(chunks))
+            if whole:
+                adoptable.append(by_version.pop(whole[-1]))  # the others: as stale as an older version
+            for chunks in by_version.values():
+                (stale if whole else partial).extend(chunk_id for chunk_id, _, _ in chunks)
+        if adoptable:
+            names = [str(chunks[0][2]["doc_id"]) for chunks in adoptable]
+            found(
+                f"{len(adoptable)} release(s) in Chroma that the registry does not list (given back to it by "
+                f"--repair): {_listed(names)}",
+                repair and adopt is not None,
+            )
+            if repair and adopt is not None:
+                adopt(adoptable)
+        if stale:
+            found(f"{len(stale)} chunk(s) in Chroma of an old version of a release", repair)
             if repair:
-                self.chunks.delete(ids=unowned)
+                self.chunks.delete(ids=stale)
+        if partial:
+            found(
+                f"{len(partial)} chunk(s) in Chroma of no registered release and too few to rebuild one"
+                + ("" if force else " (--repair --force drops them)"),
+                repair and force,
+            )
+            if repair and force:
+                self.chunks.delete(ids=partial)
         incomplete = sorted(
             doc_id for doc_id, (_, count) in versions.items() if held.get(doc_id, set()) != set(range(count))
         )
         if incomplete:
             found(
-                f"{len(incomplete)} release(s) missing chunks in Chroma (ingest their sources again after "
-                f"--repair): {', '.join(incomplete[:10])}",
-                True,
+                f"{len(incomplete)} release(s) missing chunks in Chroma: {_listed(incomplete)} "
+                + ("(dropped: ingest their sources again)" if force else "(--repair --force drops them)"),
+                repair and force,
             )
-            if repair:
+            if repair and force:
                 self.delete(incomplete)
-        chroma_ids = {chunk_id for chunk_id, _, _ in self.iter_chunks()}
-        stale_index = self.keyword.generation != self.registry.generation or set(self.keyword.ids) != chroma_ids
-        if stale_index:
-            found("the keyword index does not match the chunks in Chroma", True)
-        if repair and (stale_index or problems):
+        if not index_in_step or set(self.keyword.ids) != chroma_ids:
+            found("the keyword index does not match the chunks in Chroma", repair)
+        if repair and problems:
             self.sync_keyword_index(force=True)
         return ArchiveCheck(tuple(problems), tuple(repaired), tuple(remaining))
+
+    def _replace_registry(self) -> None:
+        """Make way for a registry rebuilt from Chroma: a damaged file is kept beside, and
+        the manifest is written again from the settings it recorded."""
+        path = self.root / REGISTRY_FILE
+        self.registry.close()
+        if path.exists():
+            kept = path.with_name(f"{REGISTRY_FILE}.damaged-{dt.datetime.now():%Y%m%d-%H%M%S}")
+            for part in (path, path.with_name(REGISTRY_FILE + "-wal"), path.with_name(REGISTRY_FILE + "-shm")):
+                if part.exists():
+                    part.rename(kept.with_name(kept.name + part.name.removeprefix(REGISTRY_FILE)))
+            log.warning("moved the damaged registry aside to %s", kept)
+        self.registry = Registry(path)
+        self.registry.keep_manifest(json.dumps(self._recorded, indent=2))
+        self._registry_damaged = False
 
     def iter_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         offset = 0
@@ -619,18 +809,10 @@ class Store:
         the text between them, so citations' offsets point into it."""
         if not doc_ids:
             return {}
-        pieces: dict[str, list[tuple[int, str]]] = {}
+        chunks: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         for _, document, metadata in self.current_chunks(doc_ids):
-            piece = document + str(metadata.get("after", ""))
-            pieces.setdefault(str(metadata["doc_id"]), []).append((int(str(metadata["start"])), piece))
-        texts = {}
-        for doc_id, chunks in pieces.items():
-            text = ""
-            for start, piece in sorted(chunks):
-                text = text.ljust(start)  # whitespace before the first chunk, which no chunk holds
-                text += piece[len(text) - start :]  # chunks overlap: add what is new
-            texts[doc_id] = text
-        return texts
+            chunks.setdefault(str(metadata["doc_id"]), []).append((document, metadata))
+        return {doc_id: assemble_text(pieces) for doc_id, pieces in chunks.items()}
 
     def stats(self) -> ArchiveStats:
         summary = self.registry.summary()
@@ -639,6 +821,28 @@ class Store:
             with contextlib.suppress(FileNotFoundError):  # a writer may replace files meanwhile
                 size += path.stat().st_size if path.is_file() else 0
         return ArchiveStats(**summary, bytes_on_disk=size, embedding_model=self.settings.embedding_model)
+
+
+#: Puts releases found in Chroma but not in the registry back into it (see ``Store.check``):
+#: each list holds the (id, text, metadata) of every chunk of one release's version.
+Adopter = Callable[[list[list[tuple[str, str, dict[str, Any]]]]], None]
+
+
+def _complete(chunks: Sequence[tuple[str, str, Mapping[str, Any]]]) -> bool:
+    """Whether these chunks are all of one release's version: 0 to n-1, where the first
+    chunk records n (archives from before it was recorded: no gap)."""
+    indexes = sorted(int(str(metadata["chunk"])) for _, _, metadata in chunks)
+    first = next((metadata for _, _, metadata in chunks if int(str(metadata["chunk"])) == 0), None)
+    if first is None:
+        return False
+    expected = int(first.get("n_chunks", len(indexes)))
+    return indexes == list(range(expected))
+
+
+def _listed(names: Sequence[str], limit: int = 10) -> str:
+    """The first ``limit`` names, and how many more."""
+    shown = ", ".join(printable(name) for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def chunk_metadata(release: Release, chunk: Chunk, version: str) -> dict[str, str | int]:
@@ -660,6 +864,31 @@ def chunk_metadata(release: Release, chunk: Chunk, version: str) -> dict[str, st
     }
     metadata.update({key: value for key, value in optional.items() if value})
     return metadata
+
+
+def assemble_text(chunks: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """A release's text put together from its chunks' (text, metadata) and the text
+    between them, so that the chunks' offsets point into it."""
+    text = ""
+    pieces = sorted(
+        (int(str(metadata["start"])), document + str(metadata.get("after", ""))) for document, metadata in chunks
+    )
+    for start, piece in pieces:
+        text = text.ljust(start)  # whitespace before the first chunk, which no chunk holds
+        text += piece[len(text) - start :]  # chunks overlap: add what is new
+    return text
+
+
+def registry_metadata(item: StoredRelease) -> dict[str, str | int]:
+    """What the registry holds of a release beyond its chunks' metadata, kept on its first
+    chunk so that a lost registry can be rebuilt from Chroma."""
+    release = item.release
+    kept: dict[str, str | int] = {"n_chunks": len(item.chunks), "content_hash": item.content_hash}
+    if release.origin:
+        kept["origin"] = release.origin
+    if release.distributed_at:
+        kept["distributed_at"] = release.distributed_at.isoformat()
+    return kept
 
 
 def release_of(metadata: Mapping[str, Any]) -> Release:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -64,10 +65,29 @@ def describe(release: Release) -> str:
 
 @dataclass(frozen=True, slots=True)
 class IngestProblem:
-    """An input that could not be ingested, and why."""
+    """An input that could not be ingested, and why.
+
+    ``count`` is more than 1 for a line that stands for several inputs of one file with
+    the same kind of problem, which were not listed one by one.
+    """
 
     path: str
     reason: str
+    count: int = 1
+
+    def shown(self) -> str:
+        """``path: reason`` with control characters escaped, so that a file named with a
+        newline cannot forge a line of a report."""
+        more = f" ({self.count} inputs)" if self.count > 1 else ""
+        return f"{printable(self.path)}: {printable(self.reason)}{more}"
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and line breaks shown as escapes (``\\n``, ``\\x00``)."""
+    return _UNPRINTABLE.sub(lambda found: repr(found.group(0))[1:-1], text)
 
 
 DuplicateKind = Literal["exact", "near"]
@@ -92,6 +112,10 @@ class IngestProgress:
     chunks_written: int
 
 
+REPORT_PER_FILE = 20
+REPORT_PER_RUN = 200
+
+
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     """What one ingest run did.  ``failed`` lists every input that was skipped, with the reason."""
@@ -100,11 +124,23 @@ class IngestReport:
     updated: tuple[str, ...] = ()
     unchanged: int = 0
     duplicates: tuple[DuplicateLink, ...] = ()
+    # The problems listed one by one: at most ``REPORT_PER_FILE`` per file and
+    # ``REPORT_PER_RUN`` in all; ``failed_count`` and ``failure_reasons`` count them all.
     failed: tuple[IngestProblem, ...] = ()
+    failed_count: int = 0
+    failure_reasons: dict[str, int] = field(default_factory=dict)  # kind of problem -> inputs
     undated: tuple[str, ...] = ()
+    # Releases ingested with part of their metadata set aside, and why (a date out of range
+    # is stored as undated).
+    notes: tuple[IngestProblem, ...] = ()
     chunks_added: int = 0
     chunks_removed: int = 0
     seconds: float = 0.0
+
+    @property
+    def unlisted(self) -> int:
+        """Failed inputs counted in ``failed_count`` but not listed in ``failed``."""
+        return self.failed_count - sum(problem.count for problem in self.failed)
 
 
 @dataclass(frozen=True, slots=True)

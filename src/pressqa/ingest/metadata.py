@@ -99,12 +99,35 @@ def find_dateline(text: str, within: int = 400) -> dt.date | None:
     return None
 
 
+# Control characters other than tab and newline: invisible in every face, so "X\x00Ministry"
+# would show as "XMinistry" beside a real "X Ministry"; NUL also ends strings in C tools.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
 def normalize_text(text: str) -> str:
-    """Unix newlines, no trailing spaces, at most one blank line between paragraphs."""
+    """Unix newlines, no control characters, no trailing spaces, at most one blank line
+    between paragraphs."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text.replace("\f", " ").replace("\v", " "))
     text = re.sub(r"[ \t\f\v]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+def clean_field(value: str) -> str:
+    """A one-line metadata value (title, issuer, URL): control characters and line breaks
+    become single spaces."""
+    return " ".join(_CONTROL_OR_BREAK.sub(" ", unicodedata.normalize("NFC", value)).split())
+
+
+def plausible_date(day: dt.date, today: dt.date) -> bool:
+    """Whether ``day`` can be a release's publication date: a date before 1900 or more than
+    a year after ``today`` is a misread or a placeholder (9999-12-31), not a publication."""
+    return EARLIEST_DATE <= day <= today + dt.timedelta(days=366)
+
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
 def first_line(text: str, limit: int = 200) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -12,11 +13,12 @@ from pressqa.embedding import Embedder
 from pressqa.errors import IngestError
 from pressqa.ingest.chunking import Chunker
 from pressqa.ingest.dedupe import Deduper
-from pressqa.ingest.metadata import content_hash, detect_language, text_hash
+from pressqa.ingest.metadata import EARLIEST_DATE, content_hash, detect_language, plausible_date, text_hash
+from pressqa.ingest.problems import FailureLog
 from pressqa.ingest.readers import InputReader, RecordFields
 from pressqa.settings import Settings
 from pressqa.store import Store, StoredRelease, version_of
-from pressqa.types import DuplicateLink, IngestProblem, IngestProgress, IngestReport, Release
+from pressqa.types import REPORT_PER_RUN, DuplicateLink, IngestProblem, IngestProgress, IngestReport, Release
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,10 @@ class IngestRun:
         self.added: list[str] = []
         self.updated: list[str] = []
         self.unchanged = 0
-        self.failed: list[IngestProblem] = []
+        self.failures = FailureLog()
         self.undated: list[str] = []
+        self.notes: list[IngestProblem] = []
+        self.today = dt.date.today()
         self.duplicates: list[DuplicateLink] = []
         self.chunks_added = 0
         self.chunks_removed = 0
@@ -66,8 +70,11 @@ class IngestRun:
             updated=tuple(self.updated),
             unchanged=self.unchanged,
             duplicates=tuple(self.duplicates),
-            failed=tuple(self.failed),
+            failed=tuple(self.failures.listed),
+            failed_count=self.failures.count,
+            failure_reasons=self.failures.reasons(),
             undated=tuple(self.undated),
+            notes=tuple(self.notes),
             chunks_added=self.chunks_added,
             chunks_removed=self.chunks_removed,
             seconds=time.perf_counter() - started,
@@ -76,13 +83,21 @@ class IngestRun:
     def _take(self, item: Release | IngestProblem) -> bool:
         """Account for one read result; returns True if it completed a batch, which was written."""
         if isinstance(item, IngestProblem):
-            self.failed.append(item)
+            self.failures.add(item)
             return False
         if item.doc_id in self._seen:
             reason = f"id {item.doc_id!r} was already read from {self._seen[item.doc_id]} in this run; skipped"
-            self.failed.append(IngestProblem(item.origin, reason))
+            self.failures.add(IngestProblem(item.origin, reason))
             return False
         self._seen[item.doc_id] = item.origin
+        if item.date is not None and not plausible_date(item.date, self.today):
+            reason = (
+                f"publication date {item.date.isoformat()} is before {EARLIEST_DATE.year} or over a year "
+                "after today; stored as undated"
+            )
+            if len(self.notes) < REPORT_PER_RUN:
+                self.notes.append(IngestProblem(item.origin, reason))
+            item = dataclasses.replace(item, date=None)
         digest = content_hash(item)
         previous = self.store.registry.content_hash(item.doc_id)
         if previous == digest:
@@ -91,7 +106,7 @@ class IngestRun:
         try:
             chunks = tuple(self.chunker.chunk(item, version_of(digest)))
         except IngestError as err:  # the stored version, if any, stays as it was
-            self.failed.append(IngestProblem(err.path, err.reason))
+            self.failures.add(IngestProblem(err.path, err.reason))
             return False
         item = dataclasses.replace(item, language=detect_language(item.text))
         (self.updated if previous else self.added).append(item.doc_id)

@@ -14,12 +14,14 @@ import datetime as dt
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import logging
 import multiprocessing
 import os
 import re
 import signal
+import stat
 import sys
 import zipfile
 import zlib
@@ -36,6 +38,7 @@ from pressqa.errors import ConfigError, IngestError
 from pressqa.fsutil import close_inherited_locks
 from pressqa.ingest.metadata import (
     WIRE_DATE_LINE,
+    clean_field,
     file_doc_id,
     find_dateline,
     first_line,
@@ -43,11 +46,13 @@ from pressqa.ingest.metadata import (
     parse_date,
     wire_distribution_time,
 )
+from pressqa.ingest.problems import ProblemCap
 from pressqa.settings import Settings
 from pressqa.types import IngestProblem, Release
 
 log = logging.getLogger(__name__)
 
+MAX_ID_CHARS = 200  # a release id is typed on command lines and carried in every chunk id
 RECORD_KEYS = ("id", "title", "date", "source", "url", "text")
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".json")
 STREAMED_SUFFIXES = (".jsonl", ".jsonl.gz")  # read line by line: exports can be far larger than one release
@@ -112,18 +117,23 @@ def make_release(
     body = normalize_text(text)
     if not body:
         raise IngestError(origin, "no text after the headline and metadata")
+    doc_id = clean_field(doc_id)
+    if not doc_id or len(doc_id) > MAX_ID_CHARS:
+        raise IngestError(origin, f"id is {len(doc_id)} characters long; ids need 1 to {MAX_ID_CHARS}")
+    url = _NOT_IN_URLS.sub("", url or "")
     return Release(
         doc_id=doc_id,
-        title=(title or "").strip() or first_line(body),
+        title=clean_field(title or "") or first_line(body),
         text=body,
-        source=(source or "").strip() or None,
+        source=clean_field(source or "") or None,
         date=(parse_date(date) if date else None) or find_dateline(body),
-        url=url if url and re.match(r"https?://", url) else None,
+        url=url if re.match(r"https?://", url) else None,
         origin=origin,
         distributed_at=distributed_at,
     )
 
 
+_NOT_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f]+")  # spaces and control characters
 _HEADER_FIELD = re.compile(r"^(title|headline|source|issuer|date|url|link):\s*(.+)$", re.IGNORECASE)
 _HEADER_NAMES = {"headline": "title", "issuer": "source", "link": "url"}
 
@@ -383,11 +393,13 @@ def read_json(data: bytes, *, name: str, id_prefix: str, fields: RecordFields) -
         yield IngestProblem(name, f"not valid JSON ({err})")
         return
     records = loaded if isinstance(loaded, list) else [loaded]
+    problems = ProblemCap(name)  # an array can hold millions of bad records
     for number, obj in enumerate(records, 1):
         try:
             yield parse_record(obj, origin=f"{name}[{number}]", fields=fields, id_prefix=id_prefix)
         except IngestError as err:
-            yield IngestProblem(err.path, f"record {number}: {err.reason}")
+            problems.add(IngestProblem(err.path, f"record {number}: {err.reason}"))
+    yield from problems.lines()
 
 
 # ---------------------------------------------------------------- files, folders, zips
@@ -446,6 +458,7 @@ PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 # JSONL lines parsed per job: enough to amortise the trip to a worker, few enough that
 # the time limit (which then applies to the block) is still generous for each record.
+LOCAL_HEADER_BYTES = 30  # the fixed part of a zip entry's local header
 JSONL_BLOCK_LINES = 256
 JSONL_BLOCK_BYTES = 4 << 20
 
@@ -462,6 +475,8 @@ class InputReader:
     def __init__(self, settings: Settings, fields: RecordFields | None = None) -> None:
         self.max_bytes = settings.max_bytes
         self.max_zip_ratio = settings.max_zip_ratio
+        self.max_zip_entries = settings.max_zip_entries
+        self.max_zip_bytes = int(settings.max_zip_total_mb * 1024 * 1024)
         self.timeout = settings.parse_timeout_s
         self.workers = settings.parse_workers
         self.fields = fields or RecordFields()
@@ -518,6 +533,9 @@ class InputReader:
         total = 0
         for path in paths:
             for file in _files_under(path) if path.is_dir() else [path]:
+                if isinstance(file, IngestProblem):
+                    total += 1
+                    continue
                 suffix = file_suffix(file.name)
                 try:
                     if suffix in STREAMED_SUFFIXES:
@@ -538,7 +556,10 @@ class InputReader:
                 yield IngestProblem(str(path), "no such file or directory")
             elif path.is_dir():
                 for file in _files_under(path):
-                    yield from self._file_jobs(file)
+                    if isinstance(file, IngestProblem):
+                        yield file
+                    else:
+                        yield from self._file_jobs(file)
             else:
                 yield from self._file_jobs(path)
 
@@ -558,11 +579,17 @@ class InputReader:
             yield IngestProblem(str(path), f"not a readable zip file ({err})")
             return
         with archive:
+            refused = self._refused_zip(archive)
+            if refused:
+                yield IngestProblem(str(path), refused)
+                return
             for info in archive.infolist():
                 member = PurePosixPath(info.filename)
                 origin = f"{path}!{info.filename}"
                 if member.is_absolute() or ".." in member.parts:
                     yield IngestProblem(origin, "unsafe path in zip (absolute or with '..'); skipped")
+                elif stat.S_ISLNK(info.external_attr >> 16):
+                    yield IngestProblem(origin, "symbolic link in zip (its target is not read); skipped")
                 elif info.is_dir() or any(part.startswith((".", "__MACOSX")) for part in member.parts):
                     continue
                 elif file_suffix(member.name) == ".zip":
@@ -581,6 +608,28 @@ class InputReader:
                         lambda info=info: archive.open(info),  # type: ignore[misc]
                         file_doc_id(path, info.filename),
                     )
+
+    def _refused_zip(self, archive: zipfile.ZipFile) -> str | None:
+        """Why a zip is refused as a whole: too many entries, too large once unpacked, or
+        entries that share their bytes (one compressed block listed many times over)."""
+        entries = archive.infolist()
+        if len(entries) > self.max_zip_entries:
+            return f"zip holds {len(entries)} entries, over the {self.max_zip_entries} limit (setting max_zip_entries)"
+        unpacked = sum(info.file_size for info in entries)
+        if unpacked > self.max_zip_bytes:
+            return (
+                f"zip unpacks to {unpacked / 1e6:.1f} MB, over the {self.max_zip_bytes / 1e6:.1f} MB limit "
+                "(setting max_zip_total_mb)"
+            )
+        ordered = sorted(entries, key=lambda info: info.header_offset)
+        for entry, following in itertools.pairwise(ordered):
+            # A local entry is a 30-byte header, the name and the compressed data.
+            if following.header_offset < entry.header_offset + LOCAL_HEADER_BYTES + entry.compress_size:
+                return (
+                    f"zip entries {entry.filename!r} and {following.filename!r} overlap (one compressed block "
+                    "listed twice: a zip bomb?)"
+                )
+        return None
 
     def _entry_jobs(
         self,
@@ -661,12 +710,25 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork")
 
 
-def _files_under(folder: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+def _files_under(folder: Path) -> list[Path | IngestProblem]:
+    """The files of a folder and its subfolders, hidden ones left out, sorted.
+
+    Symbolic links are not followed: one to a place outside the folder (``leak.txt ->
+    /etc/passwd``) is reported, and one within it is read at the place it points to.
+    """
+    root = folder.resolve()
+    found: list[Path | IngestProblem] = []
+    for top, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in [*folders, *files]:
+            path = Path(top, name)
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    found.append(IngestProblem(str(path), f"symbolic link to {target}, outside {folder}; skipped"))
+            elif name in files and not name.startswith(".") and path.is_file():
+                found.append(path)
+    return sorted(found, key=lambda item: Path(item.path) if isinstance(item, IngestProblem) else item)
 
 
 def file_suffix(name: str) -> str:

@@ -50,12 +50,17 @@ def publication_filter(span: TimeSpan) -> SearchFilters:
 
 def publication_window(span: TimeSpan) -> tuple[dt.date | None, dt.date | None]:
     """The publication dates of releases likely to report on ``span``."""
-    end = span.end + PUBLICATION_LAG[span.kind] if span.end else None
+    end = later(span.end, PUBLICATION_LAG[span.kind]) if span.end else None
     if span.kind == "fiscal-year" and span.end:
         # A fiscal year is asked about for its totals, announced in the months after it
         # ends; inside it fall the announcements of the year before.
-        return span.end + dt.timedelta(days=1), end
+        return later(span.end, dt.timedelta(days=1)), end
     return span.start, end
+
+
+def later(day: dt.date, delta: dt.timedelta) -> dt.date:
+    """``day + delta``, held at the last representable day (a span can end on 9999-12-31)."""
+    return day + min(delta, dt.date.max - day)
 
 
 def hybrid_search(

@@ -134,7 +134,8 @@ def _span(kind: str, match: re.Match[str], latest: dt.date | None) -> tuple[dt.d
         return D(first, 1, 1), D(last, 12, 31)
     if year is None:
         if kind == "relative" and latest is not None:
-            return _year_span(latest.year - (0 if groups["which"].lower() == "this" else 1))
+            year = latest.year - (0 if groups["which"].lower() == "this" else 1)
+            return _year_span(year) if year >= dt.MINYEAR else None
         return None
     named = _month_span(year, month) if month else _year_span(year)
     if kind == "since":  # "since 2019" includes 2019; "after 2019" starts in 2020

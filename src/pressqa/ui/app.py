@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +25,20 @@ import gradio as gr
 import pandas as pd
 
 from pressqa.archive import Archive
-from pressqa.errors import PressQAError
+from pressqa.errors import ConfigError, PressQAError
 from pressqa.settings import Settings
 from pressqa.store import UNKNOWN_ISSUER
 from pressqa.types import Answer, IngestProgress, IngestReport, QueryPlan
 from pressqa.ui import render
+from pressqa.ui.guard import LOOPBACK_NAMES, guarded, served_names
 
 log = logging.getLogger(__name__)
 
 OFFLINE = ("offline (quotes the releases, no language model)", "offline")
 FEEDBACK_FILE = "feedback.jsonl"
+# The chart fills quiet months in only over this span: an archive that spans centuries
+# (say, one release misdated 0001-01-01) shows just its months with releases.
+MAX_CHART_MONTHS = 1200
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl", ".jsonl.gz", ".zip"]
 CSS = """
 .pq-sources { max-height: 70vh; overflow-y: auto; }
@@ -65,6 +69,12 @@ def _without(plan: QueryPlan, kept: list[str]) -> QueryPlan:
         plan = dataclasses.replace(plan, time=None, time_use=None)
     issuers = tuple(issuer for issuer in plan.issuers if f"issuer: {issuer}" in kept or plan.issuers_use != "boost")
     return dataclasses.replace(plan, issuers=issuers, issuers_use=plan.issuers_use if issuers else None)
+
+
+def _months_between(first: str, last: str) -> int:
+    """Months from ``first`` to ``last`` ("2021-08"), both included."""
+    (year_a, month_a), (year_b, month_b) = (map(int, month.split("-")[:2]) for month in (first, last))
+    return (year_b - year_a) * 12 + month_b - month_a + 1
 
 
 def _date(value: Any) -> dt.date | None:
@@ -99,7 +109,8 @@ class ArchiveApp:
     def _overview(self) -> tuple[str, pd.DataFrame, Any]:
         stats = self.archive.stats()
         months = list(stats.per_month)
-        if months:  # every month from the first to the last, so quiet months show as gaps
+        if months and _months_between(months[0], months[-1]) <= MAX_CHART_MONTHS:
+            # Every month from the first to the last, so that quiet months show as gaps.
             months = [str(month) for month in pd.period_range(months[0], months[-1], freq="M")]
         per_month = pd.DataFrame({"month": months, "releases": [stats.per_month.get(month, 0) for month in months]})
         issuers = gr.update(choices=sorted(issuer for issuer in stats.issuers if issuer != UNKNOWN_ISSUER))
@@ -281,9 +292,16 @@ class ArchiveApp:
 def _report_markdown(report: IngestReport) -> str:
     lines = [
         f"**{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
-        f"{len(report.duplicates)} duplicates, {len(report.failed)} failed** ({report.chunks_added} passages)"
+        f"{len(report.duplicates)} duplicates, {report.failed_count} failed** ({report.chunks_added} passages)"
     ]
-    lines += [f"- failed: {render.escape_markdown(f'{Path(p.path).name}: {p.reason}')}" for p in report.failed]
+    # Uploads sit in Gradio's temporary folder: the file's own name is what the user knows.
+    for label, problems in (("note", report.notes), ("failed", report.failed)):
+        for problem in problems:
+            shown = dataclasses.replace(problem, path=Path(problem.path).name).shown()
+            lines.append(f"- {label}: {render.escape_markdown(shown)}")
+    if report.unlisted:
+        lines.append(f"- {report.unlisted} more failed inputs not listed; all failures by kind:")
+        lines += [f"  - {count}: {render.escape_markdown(kind)}" for kind, count in report.failure_reasons.items()]
     lines += [f"- duplicate of {render.escape_markdown(link.canonical_id)}" for link in report.duplicates]
     return "\n".join(lines)
 
@@ -296,8 +314,27 @@ def serve(
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     llm: str | None = None,
+    insecure: bool = False,
+    allowed_hosts: Sequence[str] = (),
 ) -> tuple[ArchiveApp, str]:
-    """Serve the archive's page in a background thread; returns the app and its URL."""
+    """Serve the archive's page in a background thread; returns the app and its URL.
+
+    On a ``host`` other than a loopback address anyone who reaches the machine could read
+    the archive and add releases to it, so that needs ``auth`` (or ``insecure``).  Requests
+    are answered only for the loopback names, ``host`` and ``allowed_hosts`` (the names a
+    proxy or DNS gives the machine), from the page's own origin: see ``ui/guard.py``.
+    """
+    if host not in LOOPBACK_NAMES and auth is None:
+        if not insecure:
+            raise ConfigError(
+                f"refusing to serve on {host} without --auth USER:PASSWORD: anyone who can reach this "
+                "machine could read the archive and add releases to it (--insecure serves anyway)"
+            )
+        log.warning(
+            "serving on %s without --auth: anyone who can reach this machine can read the archive and add "
+            "releases to it",
+            host,
+        )
     archive = Archive.open(archive_path, settings=settings)  # a new folder makes an empty archive to upload into
     # Load the embedding model and the indexes now, so the first question is answered as fast as the next.
     archive.search("warm-up")
@@ -313,5 +350,6 @@ def serve(
         max_file_size=f"{archive.settings.max_file_mb:g}mb",
         footer_links=[],
         css=CSS,
+        app_kwargs={"lifespan": guarded(served_names(host, allowed_hosts))},
     )
     return app, url
