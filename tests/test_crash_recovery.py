@@ -254,7 +254,7 @@ owner = {"Collection": collection.Collection, "Registry": store.Registry, "Store
 cls_name, method = sys.argv[1].split(".")
 calls, limit = [0], int(sys.argv[2])
 original = getattr(owner[cls_name], method)
-before = sys.argv[1] == "KeywordIndex.rebuild"  # die inside the index write: it never completes
+before = sys.argv[1] == "KeywordIndex._commit"  # die inside the index write: it never completes
 def counted(*args, **kwargs):
     calls[0] += 1
     if before and calls[0] == limit:
@@ -267,13 +267,14 @@ setattr(owner[cls_name], method, counted)
 from pressqa.cli import main
 main(sys.argv[3:])
 """
-# The steps of each batch (the keyword index is written once per run, so it comes last).
+# The steps of each batch.
 BATCH_STEPS = [
     "Chunker.chunk",  # parsing and chunking
     "Embedder.embed",
     "Registry.mark_pending",
     "Collection.upsert",
     "Registry.write",
+    "KeywordIndex.replace",
     "Store._remove_stale_chunks",
     "Registry.clear_pending",
 ]
@@ -290,7 +291,7 @@ def test_twenty_kills_at_random_steps_then_a_rerun_equal_a_clean_ingest(tmp_path
     subprocess.run(ingest_command(clean, source), env=small_batches, check=True, capture_output=True)
 
     rng = random.Random(20)
-    points = [(rng.choice(BATCH_STEPS), rng.randint(1, 2)) for _ in range(19)] + [("KeywordIndex.rebuild", 1)]
+    points = [(rng.choice(BATCH_STEPS), rng.randint(1, 2)) for _ in range(19)] + [("KeywordIndex._commit", 2)]
     killed_at = []
     for step, nth in points:
         run = subprocess.run(

@@ -385,3 +385,34 @@ def test_a_plain_script_ingests_once_without_a_main_guard(tmp_path: Path) -> Non
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.splitlines() == ["ingested 1 0"], name
+
+
+def test_a_moved_folder_keeps_its_releases_and_their_ids(tmp_path: Path) -> None:
+    before, after = tmp_path / "disk-a" / "doj", tmp_path / "disk-b" / "press" / "doj"
+    shutil.copytree(SAMPLE_ARCHIVE / "doj", before)
+    export = tmp_path / "disk-a" / "records.jsonl"
+    export.write_text(json.dumps({"title": "Depot opens", "text": BRIEFING}) + "\n")  # no id: pressqa makes one
+    with Archive.open(tmp_path / "archive") as archive:
+        ids = set(archive.ingest([before, export]).added)
+        after.parent.mkdir(parents=True)
+        shutil.move(before, after)  # the folder moved, or its disk is mounted elsewhere
+        shutil.move(export, after.parent / "records.jsonl")
+        report = archive.ingest([after, after.parent / "records.jsonl"])
+        assert (report.added, report.unchanged, set(report.moved)) == ((), 8, ids)
+        assert archive.stats().releases == 8 and archive.stats().duplicates == 0
+
+        # From its new place, an edited file updates its release, under the id it always had.
+        boeing = after / "2021-01-07-boeing-deferred-prosecution.txt"
+        boeing.write_text(boeing.read_text() + "\n\nThe agreement was filed on January 7, 2021.")
+        (doc_id,) = archive.group(str(boeing))
+        report = archive.ingest([after])
+        assert (report.added, report.updated, report.moved) == ((), (doc_id,), ())
+        assert doc_id in ids and archive.stats().releases == 8
+
+    # A copy is not a move: its releases are new, and linked to the originals as exact copies.
+    copy = tmp_path / "disk-c" / "doj"
+    shutil.copytree(after, copy)
+    with Archive.open(tmp_path / "archive") as archive:
+        report = archive.ingest([copy])
+        assert len(report.added) == 7 and not report.moved
+        assert {link.kind for link in report.duplicates} == {"exact"}

@@ -222,3 +222,36 @@ def test_a_reranker_reorders_the_candidates(harbour: Archive) -> None:
 def test_a_reranker_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no cross-encoder model at"):
         Archive.open(tmp_path / "archive", settings=Settings(reranker_path=tmp_path))
+
+
+def test_the_keyword_index_grows_and_shrinks_in_place(tmp_path: Path) -> None:
+    source = tmp_path / "releases.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"id": i, "title": f"Harbour update {i}", "date": d, "source": s, "text": t}) + "\n"
+            for i, d, s, t in RELEASES
+        )
+    )
+    with Archive.open(tmp_path / "archive") as archive:
+        archive.ingest([source])
+        index = tmp_path / "archive" / "keyword" / "tantivy"
+        written = {path.name for path in index.iterdir()}
+        added = tmp_path / "more.jsonl"
+        added.write_text(
+            json.dumps({"id": "ferry", "title": "Ferry timetable", "text": "A new Zorblatt ferry."}) + "\n"
+        )
+        archive.ingest([added])
+        # What the first ingest wrote is still there: the new release was added to it, not rebuilt with it.
+        assert written <= {path.name for path in index.iterdir()}
+        found = archive.store.keyword.search("Zorblatt", 10)
+        assert [doc_of(archive, chunk_id) for chunk_id, _ in found] == ["ferry"]
+        assert archive.store.keyword.generation == archive.store.registry.generation
+
+        archive.delete("ferry")
+        assert archive.store.keyword.search("Zorblatt", 10) == []
+        assert len(archive.store.keyword.ids) == len(RELEASES)
+    with Archive.open(tmp_path / "archive") as reopened:  # what was committed is what another process reads
+        assert reopened.store.keyword.search("Zorblatt", 10) == []
+        assert {doc_of(reopened, chunk_id) for chunk_id, _ in reopened.store.keyword.search("dredging", 10)} == {
+            i for i, _, _, _ in RELEASES
+        }

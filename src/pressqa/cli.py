@@ -90,9 +90,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def format_report(report: IngestReport, archive: Path) -> str:
     chunks_per_s = report.chunks_added / report.seconds if report.seconds else 0.0
+    moved = f"{len(report.moved)} moved, " if report.moved else ""
     lines = [
         f"Archive {archive}: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{report.unchanged} unchanged, {report.failed_count} failed "
+        f"{report.unchanged} unchanged, {moved}{report.failed_count} failed "
         f"({report.chunks_added} chunks written, {report.chunks_removed} removed, "
         f"{report.seconds:.1f} s, {chunks_per_s:.1f} chunks/s)"
     ]

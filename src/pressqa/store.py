@@ -37,7 +37,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ import numpy as np
 
 from pressqa.errors import ReleaseNotFoundError, SettingsMismatchError, StoreError
 from pressqa.fsutil import atomic_write_text, out_of_space
-from pressqa.keyword import KeywordIndex
+from pressqa.keyword import KeywordChunk, KeywordIndex
 from pressqa.settings import Settings
 from pressqa.types import (
     ArchiveCheck,
@@ -60,6 +60,7 @@ from pressqa.types import (
     date_int,
     describe,
     make_chunk_id,
+    origin_file,
     printable,
 )
 
@@ -71,6 +72,14 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3  # 2: wire distribution time in the registry; 3: text between chunks kept
 COLLECTION = "chunks"
+# Chroma adds vectors to its HNSW graph in batches and saves the graph every sync_threshold
+# vectors (default 1,000).  What was added but not saved is added again when the archive is
+# opened, in an order that differs between processes, and so do the graph and the nearest
+# neighbours: an analyst who re-asks after a restart got other sources.  Saving after every
+# batch leaves nothing to add again (vectors not yet in a batch are searched exactly).  On
+# 30,050 random vectors in 3 fresh processes: the default gave 3 different top-20 sets, this
+# gave one, and the build took 20 s instead of 27 (bench/determinism.py measures pressqa's).
+HNSW_BATCH = 256
 UNKNOWN_ISSUER = "(unknown)"  # how statistics count releases whose issuer was not found
 
 _SCHEMA = """
@@ -92,6 +101,8 @@ CREATE TABLE IF NOT EXISTS releases (
     distributed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS releases_canonical ON releases(canonical_id);
+CREATE INDEX IF NOT EXISTS releases_text ON releases(text_hash);
+CREATE INDEX IF NOT EXISTS releases_origin ON releases(origin);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 """
@@ -197,6 +208,24 @@ class Registry:
             (per_issuer,),
         )
         return [self.release(doc_id) for (doc_id,) in rows.fetchall()]
+
+    def moved(self, text_hash: str, taken: Container[str]) -> str | None:
+        """A release of the same text whose file is gone, not among ``taken``: where the file
+        read now was before it moved (a folder moved or mounted elsewhere)."""
+        rows = self._db.execute("SELECT doc_id, origin FROM releases WHERE text_hash=? ORDER BY doc_id", (text_hash,))
+        for doc_id, origin in rows.fetchall():
+            place = Path(origin_file(origin, member=False))
+            if doc_id not in taken and place.is_absolute() and not place.exists():
+                return str(doc_id)
+        return None
+
+    def at_origin(self, origin: str) -> str | None:
+        """The release last read from ``origin``."""
+        row = self._db.execute("SELECT doc_id FROM releases WHERE origin=?", (origin,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_origin(self, doc_id: str, origin: str) -> None:
+        self._db.execute("UPDATE releases SET origin=? WHERE doc_id=?", (origin, doc_id))
 
     def find(self, reference: str) -> list[str]:
         """Releases a reference names: its id, or the file it was read from (a path, or the
@@ -417,8 +446,10 @@ class Store:
         self._check_manifest(recorded)
         name = COLLECTION if self.mode == "embedded" else f"pressqa-{recorded['id']}"
         self.chunks = self._collection(name)
-        self.keyword = KeywordIndex(root / "keyword")
+        self.keyword = KeywordIndex(root / "keyword", read_only=self.read_only)
         self._check_registry()
+        if self.read_only and not self.damage and self.keyword.generation != self.registry.generation:
+            self.sync_keyword_index()  # in memory: nothing can write the folder
 
     def _open_registry(self) -> Registry:
         path = self.root / REGISTRY_FILE
@@ -484,7 +515,9 @@ class Store:
             if not self.registry.summary()["releases"] and not self.damage:
                 # No embedding function: pressqa always passes vectors (Chroma's default one downloads a model).
                 return self._client.get_or_create_collection(
-                    name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                    name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine", "batch_size": HNSW_BATCH, "sync_threshold": HNSW_BATCH}},
                 )
             collection = self._client.get_collection(name, embedding_function=None)
             collection.count()
@@ -616,6 +649,11 @@ class Store:
                 metadatas=metadatas[at : at + limit],  # type: ignore[arg-type]
             )
         made = self.registry.write(batch, links)
+        self.keyword.replace(
+            doc_ids,
+            (keyword_chunk(item.release, chunk.chunk_id, chunk.text) for item in batch for chunk in item.chunks),
+            self.registry.generation,
+        )
         removed = self._remove_stale_chunks(doc_ids)
         self.registry.clear_pending(doc_ids)
         return removed, made
@@ -626,22 +664,59 @@ class Store:
             self.registry.release(doc_id)  # raises ReleaseNotFoundError before anything changes
         self.registry.mark_pending(doc_ids)
         self.registry.delete(doc_ids)
+        self.keyword.replace(doc_ids, (), self.registry.generation)
         removed = self._remove_stale_chunks(doc_ids)
         self.registry.clear_pending(doc_ids)
         return removed
 
     def needs_recovery(self) -> bool:
-        return bool(self.registry.pending()) or self.keyword.generation != self.registry.generation
+        return (
+            bool(self.registry.pending())
+            or self.keyword.generation != self.registry.generation
+            or not self.index_settled()
+        )
 
     def recover(self) -> None:
         """Finish the writes of a process that was killed: drop chunks of versions the
-        registry does not hold, then bring the keyword index in step."""
+        registry does not hold, then bring the keyword index in step; and make an older
+        archive's vector index save after every batch."""
         pending = self.registry.pending()
         if pending:
             log.warning("completing %d release writes left unfinished by an interrupted run", len(pending))
             self._remove_stale_chunks(pending)
+            # Every write marks its releases pending until their keyword entries are committed,
+            # so those are all the keyword index can lag by: they are indexed again.
+            current = (
+                keyword_chunk(release_of(metadata), chunk_id, document)
+                for chunk_id, document, metadata in self.current_chunks(pending)
+            )
+            if self.keyword.generation >= 0:  # none yet (an older pressqa's): rebuilt whole below
+                self.keyword.replace(pending, current, self.registry.generation)
             self.registry.clear_pending(pending)
         self.sync_keyword_index()
+        if not self.index_settled():
+            self._settle_index()
+
+    def index_settled(self) -> bool:
+        """Whether Chroma saves this archive's HNSW graph after every batch (see ``HNSW_BATCH``),
+        so that every process that opens it searches the same graph."""
+        configured = (self.chunks.configuration_json or {}).get("hnsw") or {}
+        return configured.get("sync_threshold") == HNSW_BATCH
+
+    def _settle_index(self) -> None:
+        """Switch an archive made by an older pressqa to saving after every batch, and save
+        what it had added but not saved: rewriting one chunk as it is makes Chroma add and
+        save what its log holds beyond the saved graph."""
+        log.warning("archive %s: saving its vector index so that every process searches the same one", self.root)
+        self.chunks.modify(configuration={"hnsw": {"batch_size": HNSW_BATCH, "sync_threshold": HNSW_BATCH}})
+        first = self.chunks.get(limit=1, include=["embeddings", "documents", "metadatas"])
+        if first["ids"]:
+            self.chunks.upsert(
+                ids=first["ids"],
+                embeddings=first["embeddings"],
+                documents=first["documents"],
+                metadatas=first["metadatas"],
+            )
 
     def refresh(self) -> None:
         """Serve what a writer in another process has committed: load the keyword index it
@@ -664,19 +739,21 @@ class Store:
         return len(stale)
 
     def sync_keyword_index(self, *, force: bool = False) -> None:
-        """Rebuild the keyword index from Chroma if it lags the registry (after writes or a
-        crash), or if ``force``d."""
+        """Rebuild the keyword index from the registered chunks in Chroma if it lags the
+        registry without a pending write to say where (an index of an older pressqa, a
+        damaged one, a repair), or if ``force``d."""
         generation = self.registry.generation
         if self.keyword.generation == generation and not force:
             return
-        ids, texts, dates, sources = [], [], [], []
-        for chunk_id, document, metadata in self.iter_chunks():
-            release = release_of(metadata)
-            ids.append(chunk_id)
-            texts.append(f"{describe(release)}\n\n{document}")
-            dates.append(release.date)
-            sources.append(release.source)
-        self.keyword.rebuild(ids, texts, dates, sources, generation)
+        versions = self.registry.versions()
+        self.keyword.rebuild(
+            (
+                keyword_chunk(release_of(metadata), chunk_id, document)
+                for chunk_id, document, metadata in self.iter_chunks()
+                if versions.get(str(metadata["doc_id"]), ("", 0))[0] == metadata.get("version")
+            ),
+            generation,
+        )
 
     def check(self, *, repair: bool, force: bool = False, adopt: Adopter | None = None) -> ArchiveCheck:
         """Compare the registry, Chroma and the keyword index, reporting an interrupted write
@@ -711,9 +788,8 @@ class Store:
         orphans: dict[str, dict[str, list[tuple[str, str, dict[str, Any]]]]] = {}  # doc_id -> version -> chunks
         unfinished = set(self.registry.pending())  # their other chunks are rolled back by --repair
         index_in_step = self.keyword.generation == self.registry.generation
-        chroma_ids = set()
+        current_ids = set()  # what the keyword index should hold: the registered versions' chunks
         for chunk_id, document, metadata in self.iter_chunks():
-            chroma_ids.add(chunk_id)
             doc_id, version = str(metadata["doc_id"]), str(metadata.get("version"))
             if doc_id in unfinished and versions.get(doc_id, ("", 0))[0] != version:
                 continue
@@ -723,6 +799,8 @@ class Store:
                 stale.append(chunk_id)
             else:
                 held.setdefault(doc_id, set()).add(int(str(metadata["chunk"])))
+                current_ids.add(chunk_id)
+        keyword_differs = not index_in_step or set(self.keyword.ids) != current_ids  # before any repair
         adoptable: list[list[tuple[str, str, dict[str, Any]]]] = []
         partial: list[str] = []  # chunk ids of no release that cannot be put together into one
         for _, by_version in sorted(orphans.items()):
@@ -763,8 +841,17 @@ class Store:
             )
             if repair and force:
                 self.delete(incomplete)
-        if not index_in_step or set(self.keyword.ids) != chroma_ids:
+        if keyword_differs:
             found("the keyword index does not match the chunks in Chroma", repair)
+        if not self.index_settled():
+            found(
+                "the vector index is saved only every 1,000 chunks (an archive from an older pressqa), so "
+                "processes that open it may search different graphs and answer differently; --repair or the "
+                "next ingest saves it after every batch",
+                repair,
+            )
+            if repair:
+                self._settle_index()
         if repair and problems:
             self.sync_keyword_index(force=True)
         return ArchiveCheck(tuple(problems), tuple(repaired), tuple(remaining))
@@ -864,6 +951,12 @@ def chunk_metadata(release: Release, chunk: Chunk, version: str) -> dict[str, st
     }
     metadata.update({key: value for key, value in optional.items() if value})
     return metadata
+
+
+def keyword_chunk(release: Release, chunk_id: str, text: str) -> KeywordChunk:
+    """A chunk as the keyword index takes it: after its release's ``title | issuer | date``
+    header, so that a passage is found by who said it and when."""
+    return KeywordChunk(chunk_id, release.doc_id, f"{describe(release)}\n\n{text}", release.date, release.source)
 
 
 def assemble_text(chunks: Iterable[tuple[str, Mapping[str, Any]]]) -> str:

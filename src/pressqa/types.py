@@ -28,6 +28,9 @@ class Release:
     # When a wire service distributed this copy ("Distributed by ... on 11/25/2021 03:59"):
     # among same-day copies, the first distributed is the original.
     distributed_at: dt.datetime | None = None
+    # Whether pressqa made ``doc_id`` from where the release was read (a file's path), not
+    # read it from the release: such an id follows its file when the file moves.
+    id_from_location: bool = False
 
     @property
     def date_int(self) -> int | None:
@@ -85,6 +88,17 @@ class IngestProblem:
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+_POSITION = re.compile(r"(?::\d+|\[\d+\])$")  # a line of a JSONL file, a record of a JSON array
+
+
+def origin_file(origin: str, *, member: bool = True) -> str:
+    """The file (with ``member``: or zip member) an origin or problem path names, without its
+    line or record number: ``exports/doj.jsonl:12`` -> ``exports/doj.jsonl``, ``pack.zip!a.txt``
+    -> ``pack.zip`` (without ``member``)."""
+    found = _POSITION.sub("", origin)
+    return found if member else found.split("!", 1)[0]
+
+
 def printable(text: str) -> str:
     """``text`` with control characters and line breaks shown as escapes (``\\n``, ``\\x00``)."""
     return _UNPRINTABLE.sub(lambda found: repr(found.group(0))[1:-1], text)
@@ -123,6 +137,9 @@ class IngestReport:
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     unchanged: int = 0
+    # Releases found at a new place (their folder moved or was mounted elsewhere): they
+    # keep their ids, and are added or updated only if their text changed too.
+    moved: tuple[str, ...] = ()
     duplicates: tuple[DuplicateLink, ...] = ()
     # The problems listed one by one: at most ``REPORT_PER_FILE`` per file and
     # ``REPORT_PER_RUN`` in all; ``failed_count`` and ``failure_reasons`` count them all.

@@ -18,7 +18,15 @@ from pressqa.ingest.problems import FailureLog
 from pressqa.ingest.readers import InputReader, RecordFields
 from pressqa.settings import Settings
 from pressqa.store import Store, StoredRelease, version_of
-from pressqa.types import REPORT_PER_RUN, DuplicateLink, IngestProblem, IngestProgress, IngestReport, Release
+from pressqa.types import (
+    REPORT_PER_RUN,
+    DuplicateLink,
+    IngestProblem,
+    IngestProgress,
+    IngestReport,
+    Release,
+    origin_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,7 @@ class IngestRun:
         self.added: list[str] = []
         self.updated: list[str] = []
         self.unchanged = 0
+        self.moved: list[str] = []
         self.failures = FailureLog()
         self.undated: list[str] = []
         self.notes: list[IngestProblem] = []
@@ -69,6 +78,7 @@ class IngestRun:
             added=tuple(self.added),
             updated=tuple(self.updated),
             unchanged=self.unchanged,
+            moved=tuple(self.moved),
             duplicates=tuple(self.duplicates),
             failed=tuple(self.failures.listed),
             failed_count=self.failures.count,
@@ -98,8 +108,9 @@ class IngestRun:
             if len(self.notes) < REPORT_PER_RUN:
                 self.notes.append(IngestProblem(item.origin, reason))
             item = dataclasses.replace(item, date=None)
-        digest = content_hash(item)
+        item = self._first_id(item)
         previous = self.store.registry.content_hash(item.doc_id)
+        digest = content_hash(item)
         if previous == digest:
             self.unchanged += 1
             return False
@@ -119,6 +130,25 @@ class IngestRun:
             return False
         self._flush()
         return True
+
+    def _first_id(self, item: Release) -> Release:
+        """A release read from a file that moved keeps the id it was first given: it is found
+        where it was read last, or by its text at a place that is gone."""
+        registry = self.store.registry
+        if not item.id_from_location or registry.content_hash(item.doc_id) is not None:
+            return item
+        # By place only for a whole file: a record's line number moves when lines are added.
+        known = registry.at_origin(item.origin) if origin_file(item.origin) == item.origin else None
+        if known is None:
+            known = registry.moved(text_hash(item.text), taken=self._seen)
+            if known is None:
+                return item
+            self.moved.append(known)
+            registry.set_origin(known, item.origin)
+        if known in self._seen:
+            return item
+        self._seen[known] = item.origin
+        return dataclasses.replace(item, doc_id=known)
 
     def _flush(self) -> None:
         if not self._pending:

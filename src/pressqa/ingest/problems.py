@@ -10,12 +10,11 @@ from __future__ import annotations
 import collections
 import re
 
-from pressqa.types import REPORT_PER_FILE, REPORT_PER_RUN, IngestProblem
+from pressqa.types import REPORT_PER_FILE, REPORT_PER_RUN, IngestProblem, origin_file
 
 # Reasons of one kind differ in their numbers ("line 12: ...", "file is 31.2 MB"); without
 # them, a reason is the kind of problem that counts are kept by.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_LOCATION = re.compile(r"(?::\d+|\[\d+\])$")  # file.jsonl:12, file.json[3]
 MAX_KINDS = 50
 MORE = "more of: "  # how a line that stands for several problems of one kind begins
 OTHER_KINDS = "(other kinds of problem)"
@@ -30,11 +29,6 @@ def count_kind(counts: collections.Counter[str], reason: str, count: int) -> Non
     """Add ``count`` problems of ``reason``'s kind; past ``MAX_KINDS`` kinds, to the others."""
     kind = problem_kind(reason.removeprefix(MORE))
     counts[kind if kind in counts or len(counts) < MAX_KINDS else OTHER_KINDS] += count
-
-
-def file_of(problem: IngestProblem) -> str:
-    """The file (or zip member) a problem was found in, without its line or record number."""
-    return _LOCATION.sub("", problem.path)
 
 
 class ProblemCap:
@@ -73,7 +67,7 @@ class FailureLog:
     def add(self, problem: IngestProblem) -> None:
         self.count += problem.count
         count_kind(self.kinds, problem.reason, problem.count)
-        file = file_of(problem)
+        file = origin_file(problem.path)
         # A line that stands for many (see ProblemCap) is listed even past the file's cap.
         if (problem.count > 1 or self._listed_per_file[file] < self.per_file) and len(self.listed) < self.per_run:
             self._listed_per_file[file] += 1

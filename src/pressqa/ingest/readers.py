@@ -113,6 +113,7 @@ def make_release(
     date: Any = None,
     url: str | None = None,
     distributed_at: dt.datetime | None = None,
+    id_from_location: bool = True,
 ) -> Release:
     body = normalize_text(text)
     if not body:
@@ -130,6 +131,7 @@ def make_release(
         url=url if re.match(r"https?://", url) else None,
         origin=origin,
         distributed_at=distributed_at,
+        id_from_location=id_from_location,
     )
 
 
@@ -303,6 +305,7 @@ def parse_record(obj: Any, *, origin: str, fields: RecordFields, id_prefix: str)
         source=values["source"],
         date=values["date"],
         url=values["url"],
+        id_from_location=not values["id"],
     )
 
 
@@ -551,7 +554,8 @@ class InputReader:
         return total
 
     def _jobs(self, paths: Iterable[Path]) -> Iterator[ParseJob | IngestProblem]:
-        for path in paths:
+        # Origins are absolute, so that the registry can tell later whether a file is still there.
+        for path in map(Path.absolute, paths):
             if not path.exists():
                 yield IngestProblem(str(path), "no such file or directory")
             elif path.is_dir():
