@@ -83,7 +83,7 @@ def test_a_lost_registry_is_an_error_and_repair_rebuilds_it_from_chroma(
     error = capsys.readouterr().err
     assert "release registry" in error and "pressqa check --repair" in error
     assert main(["check", "--archive", str(folder)]) == EXIT_ERROR
-    assert "release(s) in Chroma that the registry does not list" in capsys.readouterr().out
+    assert "release(s) whole in Chroma that the registry does not list so" in capsys.readouterr().out
 
     assert main(["check", "--archive", str(folder), "--repair"]) == 0
     assert "consistent" in capsys.readouterr().out
@@ -93,15 +93,22 @@ def test_a_lost_registry_is_an_error_and_repair_rebuilds_it_from_chroma(
     assert main(["check", "--archive", str(folder)]) == 0
 
 
-def test_a_damaged_manifest_is_named_and_rewritten_from_the_registry(
-    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("damage", ["{", None])
+def test_a_damaged_or_lost_manifest_is_named_and_rewritten_from_the_registry(
+    built: Path, tmp_path: Path, damage: str | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = copy_of(built, tmp_path)
     before = answered(folder)
-    (folder / "pressqa.json").write_text("{")
+    if damage is None:
+        (folder / "pressqa.json").unlink()
+    else:
+        (folder / "pressqa.json").write_text(damage)
     assert main(["stats", "--archive", str(folder)]) == EXIT_ERROR
     error = capsys.readouterr().err
-    assert "pressqa.json is damaged" in error and "check --repair" in error
+    assert ("pressqa.json is missing" if damage is None else "pressqa.json is damaged") in error
+    assert "check --repair` rewrites it from its copy in the registry" in error
+    # An ingest does not take the folder for a new archive (a new id, perhaps another model).
+    assert main(["ingest", str(SAMPLE_ARCHIVE / "doj"), "--archive", str(folder), "-q"]) == EXIT_ERROR
     assert main(["check", "--archive", str(folder), "--repair"]) == 0
     assert answered(folder) == before
 
@@ -223,3 +230,31 @@ def test_a_full_disk_is_named_and_leaves_the_archive_as_it_was(
         assert main(["ingest", str(SAMPLE_ARCHIVE / "mnd"), "--archive", str(folder), "-q"]) == 0
         with Archive.open(folder) as archive:
             assert archive.stats().releases == 16 and archive.check().ok
+
+
+def test_a_registry_restored_from_an_older_backup_is_brought_forward(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "doj"
+    shutil.copytree(SAMPLE_ARCHIVE / "doj", source)
+    folder = tmp_path / "archive"
+    assert main(["ingest", str(source), "--archive", str(folder), "-q"]) == 0
+    backup = tmp_path / "backup.sqlite3"
+    with (
+        contextlib.closing(sqlite3.connect(folder / "releases.sqlite3")) as db,
+        contextlib.closing(sqlite3.connect(backup)) as copy,
+    ):
+        db.backup(copy)
+    boeing = source / "2021-01-07-boeing-deferred-prosecution.txt"
+    boeing.write_text(boeing.read_text() + "\n\nThe independent monitor is Zorblatt Compliance LLC.")
+    assert main(["ingest", str(source), "--archive", str(folder), "-q"]) == 0
+    delete_registry(folder)
+    shutil.copy(backup, folder / "releases.sqlite3")  # the registry as it was before the update
+    capsys.readouterr()
+
+    # The registry lists the old version, Chroma holds only the new one whole: the new one is kept.
+    assert main(["check", "--archive", str(folder), "--repair"]) == 0
+    with Archive.open(folder) as archive:
+        assert archive.stats().releases == 7 and archive.check().ok
+        (hit,) = archive.search("Zorblatt Compliance monitor", k=1)
+        assert hit.title.startswith("Boeing") and "Zorblatt" in archive.ask("Who is the independent monitor?").text

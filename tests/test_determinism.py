@@ -1,5 +1,6 @@
 """The same archive and question give the same passages in every process: Chroma's HNSW
-graph is saved after every batch, so no process rebuilds part of it in an order of its own."""
+graph is saved at the end of every write, so no process rebuilds part of it in an order of
+its own."""
 
 from __future__ import annotations
 
@@ -85,6 +86,5 @@ def test_an_older_archive_is_settled_by_check_repair(tmp_path: Path, capsys: pyt
     assert "the vector index is saved only every 1,000 chunks" in capsys.readouterr().out
 
     assert main(["check", "--archive", str(folder), "--repair"]) == 0
+    assert main(["check", "--archive", str(folder)]) == 0  # check opens without finishing anything itself
     assert len(answers_in_fresh_processes(folder)) == 1
-    with Archive.open(folder) as archive:
-        assert archive.store.index_settled() and archive.check().ok

@@ -52,11 +52,14 @@ def test_symbolic_links_out_of_an_ingested_folder_are_reported_not_followed(tmp_
     (root / "passwd.txt").symlink_to("/etc/passwd")
     (root / "elsewhere").symlink_to(outside, target_is_directory=True)
     (root / "same.txt").symlink_to(root / "inner" / "station.txt")  # inside: read once, at its own place
+    (root / "loop.txt").symlink_to(root / "loop.txt")
 
     releases, problems = read([root])
     assert [release.title for release in releases] == ["Coast guard opens a rescue station"]
-    assert sorted(Path(problem.path).name for problem in problems) == ["elsewhere", "leak.txt", "passwd.txt"]
-    assert all(f"outside {root}; skipped" in problem.reason for problem in problems)
+    reasons = {Path(problem.path).name: problem.reason for problem in problems}
+    assert sorted(reasons) == ["elsewhere", "leak.txt", "loop.txt", "passwd.txt"]
+    assert reasons.pop("loop.txt").startswith("symbolic link that cannot be followed")
+    assert all(f"outside {root}; skipped" in reason for reason in reasons.values())
     assert not any("ZEBRA" in release.text for release in releases)
 
 

@@ -416,3 +416,18 @@ def test_a_moved_folder_keeps_its_releases_and_their_ids(tmp_path: Path) -> None
         report = archive.ingest([copy])
         assert len(report.added) == 7 and not report.moved
         assert {link.kind for link in report.duplicates} == {"exact"}
+
+
+def test_a_copy_of_a_gone_file_under_another_name_is_not_a_move(tmp_path: Path) -> None:
+    original = tmp_path / "upload" / "depot.txt"
+    original.parent.mkdir()
+    original.write_text(BRIEFING)
+    with Archive.open(tmp_path / "archive") as archive:
+        (first,) = archive.ingest([original]).added
+        original.unlink()  # as Gradio deletes an upload after a day
+        wire = tmp_path / "wire" / "newswire-depot.txt"  # the same body, distributed under another name
+        wire.parent.mkdir()
+        wire.write_text(BRIEFING)
+        report = archive.ingest([wire])
+        assert report.moved == () and len(report.added) == 1 and report.added[0] != first
+        assert archive.stats().releases == 2 and archive.release(first).origin == str(original)

@@ -90,7 +90,7 @@ class KeywordIndex:
         try:
             generation = int(recorded.read_text())
             if self._index is None:
-                self._index = tantivy.Index(self._schema, path=str(location), reuse=True)
+                self._index = tantivy.Index.open(str(location))  # never a new empty one in its place
                 self._index.config_reader(reload_policy="Manual")
             self._index.reload()
         except (OSError, ValueError) as err:  # none yet, one from before tantivy, or damaged: rebuilt by a writer
@@ -113,8 +113,8 @@ class KeywordIndex:
         """Index ``chunks`` anew, as the index of ``generation``."""
         self._index = None
         if not self.read_only:
+            (self.folder / GENERATION_FILE).unlink(missing_ok=True)  # first: a half-deleted index is never current
             shutil.rmtree(self.folder / INDEX_FOLDER, ignore_errors=True)
-            (self.folder / GENERATION_FILE).unlink(missing_ok=True)
             for old in self.folder.glob("gen-*"):  # bm25s indexes of older pressqa versions
                 shutil.rmtree(old, ignore_errors=True)
             (self.folder / "CURRENT").unlink(missing_ok=True)

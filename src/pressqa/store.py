@@ -7,7 +7,7 @@ Layout of an archive folder::
     chroma/             Chroma PersistentClient; collection "chunks", one record per chunk
                         (with a Chroma server, its collection "pressqa-<id>" instead)
     releases.sqlite3    registry: one row per release (metadata, hashes, duplicate links)
-    keyword/            bm25s index of the same chunks, tagged with the registry generation
+    keyword/            tantivy index of the same chunks, tagged with the registry generation
 
 Chunk ids carry the version (content hash) of their release, so a new version is
 written beside the old one.  Every batch write and delete follows the same steps, each
@@ -16,14 +16,16 @@ safe to be killed after:
 1. the releases are marked *pending* in the registry (committed);
 2. Chroma gets the new chunks (upsert: a rerun writes the same ids again);
 3. the registry rows are committed: from here on search serves the new version;
-4. chunks of other versions, or of deleted releases, are removed from Chroma;
-5. the pending marks are cleared.
+4. the keyword index takes out the releases' old entries and puts in the new, in one
+   commit tagged with the registry's generation;
+5. chunks of other versions, or of deleted releases, are removed from Chroma;
+6. the pending marks are cleared.
 
-``recover()``, run whenever the write lock is taken, finishes step 4 for anything left
-pending, and search only serves chunks whose version matches the registry; so a kill at
-any point leaves no duplicate, no missing chunk and no stale text.  The keyword index is
-rebuilt from Chroma whenever its generation lags the registry's, and reloaded by readers
-when a writer in another process has saved a newer one.
+``recover()``, run whenever the write lock is taken, finishes steps 4 and 5 for anything
+left pending, and search only serves chunks whose version matches the registry; so a kill
+at any point leaves no duplicate, no missing chunk and no stale text.  A keyword index that
+lags the registry with nothing pending (one of an older pressqa, a damaged one) is rebuilt
+from Chroma; readers reload it when a writer in another process has committed a newer one.
 """
 
 from __future__ import annotations
@@ -72,14 +74,16 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3  # 2: wire distribution time in the registry; 3: text between chunks kept
 COLLECTION = "chunks"
-# Chroma adds vectors to its HNSW graph in batches and saves the graph every sync_threshold
-# vectors (default 1,000).  What was added but not saved is added again when the archive is
-# opened, in an order that differs between processes, and so do the graph and the nearest
-# neighbours: an analyst who re-asks after a restart got other sources.  Saving after every
-# batch leaves nothing to add again (vectors not yet in a batch are searched exactly).  On
-# 30,050 random vectors in 3 fresh processes: the default gave 3 different top-20 sets, this
-# gave one, and the build took 20 s instead of 27 (bench/determinism.py measures pressqa's).
-HNSW_BATCH = 256
+# Chroma adds each write's vectors to its HNSW graph and saves the graph once sync_threshold
+# vectors (default 1,000) have been added since the last save.  What was added but not saved
+# is added again when the archive is opened, in an order that differs between processes, and
+# so do the graph and the nearest neighbours: an analyst who re-asked after a restart got
+# other sources.  A threshold of 1 saves the graph at the end of every write, so there is
+# nothing to add again.  On 30,050 random vectors written 1,024 at a time, 3 fresh processes:
+# the default gave 3 different top-20 sets, this one set; the build took 31 s instead of 27
+# (the embedding of those chunks takes some 1,000 s).  A threshold of 256 still left up to
+# 255 vectors to add again (6 of 200 dev questions differed between processes).
+HNSW_SYNC_THRESHOLD = 1
 UNKNOWN_ISSUER = "(unknown)"  # how statistics count releases whose issuer was not found
 
 _SCHEMA = """
@@ -101,7 +105,7 @@ CREATE TABLE IF NOT EXISTS releases (
     distributed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS releases_canonical ON releases(canonical_id);
-CREATE INDEX IF NOT EXISTS releases_text ON releases(text_hash);
+CREATE INDEX IF NOT EXISTS releases_content ON releases(content_hash);
 CREATE INDEX IF NOT EXISTS releases_origin ON releases(origin);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
@@ -135,13 +139,16 @@ def version_of(content_hash: str) -> str:
 class Registry:
     """One SQLite row per release; each write bumps ``generation``, which the keyword index follows."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, immutable: bool = False) -> None:
         self.writable = not read_only
         if read_only:
-            # Nothing can write a read-only file system, so nothing can change the file under
-            # us: SQLite may read it without the lock files a WAL database otherwise makes.
+            # On a read-only file system nothing can change the file under us (``immutable``):
+            # SQLite may read it without the lock files a WAL database otherwise makes.
             self._db = sqlite3.connect(
-                f"{Path(path).resolve().as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
+                f"{Path(path).resolve().as_uri()}?mode=ro{'&immutable=1' if immutable else ''}",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
             )
         else:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -209,13 +216,23 @@ class Registry:
         )
         return [self.release(doc_id) for (doc_id,) in rows.fetchall()]
 
-    def moved(self, text_hash: str, taken: Container[str]) -> str | None:
-        """A release of the same text whose file is gone, not among ``taken``: where the file
-        read now was before it moved (a folder moved or mounted elsewhere)."""
-        rows = self._db.execute("SELECT doc_id, origin FROM releases WHERE text_hash=? ORDER BY doc_id", (text_hash,))
-        for doc_id, origin in rows.fetchall():
-            place = Path(origin_file(origin, member=False))
-            if doc_id not in taken and place.is_absolute() and not place.exists():
+    def moved(self, content_hash: str, origin: str, taken: Container[str]) -> str | None:
+        """Where the file read now from ``origin`` was before it moved (a folder moved or
+        mounted elsewhere): a release not among ``taken`` read from a file of the same name
+        that is gone, with the same title, issuer, date, link and text (``content_hash``).
+        A copy with another name, title or issuer is a duplicate, not a move."""
+        name = Path(origin_file(origin)).name
+        rows = self._db.execute(
+            "SELECT doc_id, origin FROM releases WHERE content_hash=? ORDER BY doc_id", (content_hash,)
+        )
+        for doc_id, was in rows.fetchall():
+            place = Path(origin_file(was, member=False))
+            if (
+                doc_id not in taken
+                and Path(origin_file(was)).name == name
+                and place.is_absolute()
+                and not place.exists()
+            ):
                 return str(doc_id)
         return None
 
@@ -433,14 +450,15 @@ class Store:
         self._registry_damaged = self._manifest_damaged = False
         self._snapshot: Path | None = None  # a read-only archive's Chroma, copied to be opened
         manifest = root / MANIFEST_FILE
-        if not manifest.is_file():
+        if not manifest.is_file() and not (root / REGISTRY_FILE).exists():  # a lost manifest is damage, below
             if not create:
                 raise StoreError(f"no pressqa archive at {root}; create one with: pressqa ingest PATH --archive {root}")
             root.mkdir(parents=True, exist_ok=True)
             recorded = {"format": FORMAT_VERSION, "id": uuid.uuid4().hex, "chroma": self.mode}
             atomic_write_text(manifest, json.dumps({**recorded, **settings.archive_defining()}, indent=2))
             Registry(root / REGISTRY_FILE).close()
-        self.read_only = not os.access(root, os.W_OK)
+        self.read_only = not os.access(root, os.W_OK)  # this user may not write it, or nobody may
+        self._immutable = bool(os.statvfs(root).f_flag & os.ST_RDONLY)
         self.registry = self._open_registry()
         self._recorded = recorded = self._read_manifest()
         self._check_manifest(recorded)
@@ -461,12 +479,13 @@ class Store:
             )
             return Registry(":memory:")
         try:
-            registry = Registry(path, read_only=self.read_only)
+            registry = Registry(path, read_only=self.read_only, immutable=self._immutable)
             registry.summary()
         except sqlite3.DatabaseError as err:
-            full = out_of_space(self.root, err)
-            if full is not None:
-                raise full from err
+            if getattr(err, "sqlite_errorname", "") not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+                # A full disk, a lock, no permission: not damage to repair by moving the file aside.
+                full = out_of_space(self.root, err)
+                raise full or StoreError(f"cannot open the release registry {path}: {err}") from err
             self._registry_damaged = True
             self._damaged(
                 f"the release registry {path} is damaged ({err}); `pressqa check --repair` moves it aside and "
@@ -486,7 +505,8 @@ class Store:
         except (OSError, ValueError) as err:
             fix = "rewrites it from its copy in the registry" if copy else "cannot rebuild it: restore it from a backup"
             self._manifest_damaged = True
-            self._damaged(f"{manifest} is damaged ({err}); `pressqa check --repair` {fix}")
+            state = "is missing" if isinstance(err, FileNotFoundError) else f"is damaged ({err})"
+            self._damaged(f"{manifest} {state}; `pressqa check --repair` {fix}")
             if copy is None:
                 raise StoreError(self.damage[-1]) from None
             restored: dict[str, Any] = json.loads(copy)
@@ -517,7 +537,7 @@ class Store:
                 return self._client.get_or_create_collection(
                     name,
                     embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine", "batch_size": HNSW_BATCH, "sync_threshold": HNSW_BATCH}},
+                    configuration={"hnsw": {"space": "cosine", "sync_threshold": HNSW_SYNC_THRESHOLD}},
                 )
             collection = self._client.get_collection(name, embedding_function=None)
             collection.count()
@@ -679,7 +699,7 @@ class Store:
     def recover(self) -> None:
         """Finish the writes of a process that was killed: drop chunks of versions the
         registry does not hold, then bring the keyword index in step; and make an older
-        archive's vector index save after every batch."""
+        archive's vector index save after every write."""
         pending = self.registry.pending()
         if pending:
             log.warning("completing %d release writes left unfinished by an interrupted run", len(pending))
@@ -698,17 +718,17 @@ class Store:
             self._settle_index()
 
     def index_settled(self) -> bool:
-        """Whether Chroma saves this archive's HNSW graph after every batch (see ``HNSW_BATCH``),
-        so that every process that opens it searches the same graph."""
+        """Whether Chroma saves this archive's HNSW graph after every write (see
+        ``HNSW_SYNC_THRESHOLD``), so that every process that opens it searches the same graph."""
         configured = (self.chunks.configuration_json or {}).get("hnsw") or {}
-        return configured.get("sync_threshold") == HNSW_BATCH
+        return configured.get("sync_threshold") == HNSW_SYNC_THRESHOLD
 
     def _settle_index(self) -> None:
-        """Switch an archive made by an older pressqa to saving after every batch, and save
+        """Switch an archive made by an older pressqa to saving after every write, and save
         what it had added but not saved: rewriting one chunk as it is makes Chroma add and
         save what its log holds beyond the saved graph."""
         log.warning("archive %s: saving its vector index so that every process searches the same one", self.root)
-        self.chunks.modify(configuration={"hnsw": {"batch_size": HNSW_BATCH, "sync_threshold": HNSW_BATCH}})
+        self.chunks.modify(configuration={"hnsw": {"sync_threshold": HNSW_SYNC_THRESHOLD}})
         first = self.chunks.get(limit=1, include=["embeddings", "documents", "metadatas"])
         if first["ids"]:
             self.chunks.upsert(
@@ -784,8 +804,9 @@ class Store:
                 self.recover()
         versions = self.registry.versions()
         held: dict[str, set[int]] = {}
-        stale: list[str] = []  # chunks of a registered release's older version
-        orphans: dict[str, dict[str, list[tuple[str, str, dict[str, Any]]]]] = {}  # doc_id -> version -> chunks
+        # Chunks of other versions than the registered one, or of releases the registry does
+        # not list: doc_id -> version -> (id, text, metadata).
+        others: dict[str, dict[str, list[tuple[str, str, dict[str, Any]]]]] = {}
         unfinished = set(self.registry.pending())  # their other chunks are rolled back by --repair
         index_in_step = self.keyword.generation == self.registry.generation
         current_ids = set()  # what the keyword index should hold: the registered versions' chunks
@@ -793,27 +814,47 @@ class Store:
             doc_id, version = str(metadata["doc_id"]), str(metadata.get("version"))
             if doc_id in unfinished and versions.get(doc_id, ("", 0))[0] != version:
                 continue
-            if doc_id not in versions:
-                orphans.setdefault(doc_id, {}).setdefault(version, []).append((chunk_id, document, metadata))
-            elif versions[doc_id][0] != version:
-                stale.append(chunk_id)
-            else:
+            if versions.get(doc_id, ("", 0))[0] == version:
                 held.setdefault(doc_id, set()).add(int(str(metadata["chunk"])))
                 current_ids.add(chunk_id)
+            else:
+                others.setdefault(doc_id, {}).setdefault(version, []).append((chunk_id, document, metadata))
         keyword_differs = not index_in_step or set(self.keyword.ids) != current_ids  # before any repair
-        adoptable: list[list[tuple[str, str, dict[str, Any]]]] = []
-        partial: list[str] = []  # chunk ids of no release that cannot be put together into one
-        for _, by_version in sorted(orphans.items()):
-            whole = sorted(version for version, chunks in by_version.items() if _complete(chunks))
-            if whole:
-                adoptable.append(by_version.pop(whole[-1]))  # the others: as stale as an older version
-            for chunks in by_version.values():
-                (stale if whole else partial).extend(chunk_id for chunk_id, _, _ in chunks)
+        incomplete = {doc_id for doc_id, (_, count) in versions.items() if held.get(doc_id, set()) != set(range(count))}
+        adoptable: list[list[tuple[str, str, dict[str, Any]]]] = []  # whole versions the registry should list
+        stale: list[str] = []  # chunks of a version that a whole registered one supersedes
+        partial: list[str] = []  # chunks that cannot be put together into a release
+        ambiguous: list[str] = []  # releases with several whole versions and no record of which came last
+        for doc_id, by_version in sorted(others.items()):
+            if doc_id in versions and doc_id not in incomplete:
+                stale += [chunk_id for chunks in by_version.values() for chunk_id, _, _ in chunks]
+                continue
+            whole = {version: chunks for version, chunks in by_version.items() if _complete(chunks)}
+            latest = _latest(whole)
+            if latest is None and len(whole) > 1:
+                ambiguous.append(doc_id)
+                latest = max(whole) if force else None
+            if latest is None:
+                partial += [chunk_id for chunks in by_version.values() for chunk_id, _, _ in chunks]
+                continue
+            adoptable.append(whole[latest])
+            incomplete.discard(doc_id)  # the registry is given the whole version instead
+            if doc_id in versions:  # what is left of the version it listed
+                registered = versions[doc_id][0]
+                stale += [make_chunk_id(doc_id, registered, index) for index in held.get(doc_id, set())]
+            for version, chunks in by_version.items():
+                stale += [chunk_id for chunk_id, _, _ in chunks] if version != latest else []
+        if ambiguous:
+            found(
+                f"{len(ambiguous)} release(s) with several whole versions in Chroma and no record of which is newer: "
+                f"{_listed(ambiguous)}" + ("" if force else " (--repair --force keeps one of each)"),
+                repair and force,
+            )
         if adoptable:
             names = [str(chunks[0][2]["doc_id"]) for chunks in adoptable]
             found(
-                f"{len(adoptable)} release(s) in Chroma that the registry does not list (given back to it by "
-                f"--repair): {_listed(names)}",
+                f"{len(adoptable)} release(s) whole in Chroma that the registry does not list so (given back to it "
+                f"by --repair): {_listed(names)}",
                 repair and adopt is not None,
             )
             if repair and adopt is not None:
@@ -830,24 +871,21 @@ class Store:
             )
             if repair and force:
                 self.chunks.delete(ids=partial)
-        incomplete = sorted(
-            doc_id for doc_id, (_, count) in versions.items() if held.get(doc_id, set()) != set(range(count))
-        )
         if incomplete:
             found(
-                f"{len(incomplete)} release(s) missing chunks in Chroma: {_listed(incomplete)} "
+                f"{len(incomplete)} release(s) missing chunks in Chroma: {_listed(sorted(incomplete))} "
                 + ("(dropped: ingest their sources again)" if force else "(--repair --force drops them)"),
                 repair and force,
             )
             if repair and force:
-                self.delete(incomplete)
+                self.delete(sorted(incomplete))
         if keyword_differs:
             found("the keyword index does not match the chunks in Chroma", repair)
         if not self.index_settled():
             found(
                 "the vector index is saved only every 1,000 chunks (an archive from an older pressqa), so "
                 "processes that open it may search different graphs and answer differently; --repair or the "
-                "next ingest saves it after every batch",
+                "next ingest saves it after every write",
                 repair,
             )
             if repair:
@@ -862,7 +900,7 @@ class Store:
         path = self.root / REGISTRY_FILE
         self.registry.close()
         if path.exists():
-            kept = path.with_name(f"{REGISTRY_FILE}.damaged-{dt.datetime.now():%Y%m%d-%H%M%S}")
+            kept = path.with_name(f"{REGISTRY_FILE}.damaged-{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}")
             for part in (path, path.with_name(REGISTRY_FILE + "-wal"), path.with_name(REGISTRY_FILE + "-shm")):
                 if part.exists():
                     part.rename(kept.with_name(kept.name + part.name.removeprefix(REGISTRY_FILE)))
@@ -926,6 +964,20 @@ def _complete(chunks: Sequence[tuple[str, str, Mapping[str, Any]]]) -> bool:
     return indexes == list(range(expected))
 
 
+def _latest(versions: Mapping[str, Sequence[tuple[str, str, Mapping[str, Any]]]]) -> str | None:
+    """Which of a release's whole versions was written last, by the time its first chunk
+    records; None when that cannot be told (several versions, one of them without it)."""
+    if len(versions) == 1:
+        return next(iter(versions))
+    written = {}
+    for version, chunks in versions.items():
+        first = next(metadata for _, _, metadata in chunks if int(str(metadata["chunk"])) == 0)
+        if "written" not in first:
+            return None
+        written[version] = str(first["written"])
+    return max(written, key=lambda version: (written[version], version)) if written else None
+
+
 def _listed(names: Sequence[str], limit: int = 10) -> str:
     """The first ``limit`` names, and how many more."""
     shown = ", ".join(printable(name) for name in names[:limit])
@@ -976,7 +1028,11 @@ def registry_metadata(item: StoredRelease) -> dict[str, str | int]:
     """What the registry holds of a release beyond its chunks' metadata, kept on its first
     chunk so that a lost registry can be rebuilt from Chroma."""
     release = item.release
-    kept: dict[str, str | int] = {"n_chunks": len(item.chunks), "content_hash": item.content_hash}
+    kept: dict[str, str | int] = {
+        "n_chunks": len(item.chunks),
+        "content_hash": item.content_hash,
+        "written": dt.datetime.now(dt.UTC).isoformat(),  # which of two whole versions is the newer
+    }
     if release.origin:
         kept["origin"] = release.origin
     if release.distributed_at:

@@ -133,14 +133,15 @@ class IngestRun:
 
     def _first_id(self, item: Release) -> Release:
         """A release read from a file that moved keeps the id it was first given: it is found
-        where it was read last, or by its text at a place that is gone."""
+        where it was read last, or as the same release read from a file of the same name at a
+        place that is gone."""
         registry = self.store.registry
         if not item.id_from_location or registry.content_hash(item.doc_id) is not None:
             return item
         # By place only for a whole file: a record's line number moves when lines are added.
         known = registry.at_origin(item.origin) if origin_file(item.origin) == item.origin else None
         if known is None:
-            known = registry.moved(text_hash(item.text), taken=self._seen)
+            known = registry.moved(content_hash(item), item.origin, taken=self._seen)
             if known is None:
                 return item
             self.moved.append(known)

@@ -727,7 +727,11 @@ def _files_under(folder: Path) -> list[Path | IngestProblem]:
         for name in [*folders, *files]:
             path = Path(top, name)
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve(strict=False)
+                except (RuntimeError, OSError) as err:  # a loop of links
+                    found.append(IngestProblem(str(path), f"symbolic link that cannot be followed ({err}); skipped"))
+                    continue
                 if not target.is_relative_to(root):
                     found.append(IngestProblem(str(path), f"symbolic link to {target}, outside {folder}; skipped"))
             elif name in files and not name.startswith(".") and path.is_file():
