@@ -26,11 +26,12 @@ def test_check_finds_and_repairs_what_went_wrong(tmp_path: Path, capsys: pytest.
         chunks = archive.store.chunks.get(include=["metadatas"])
         victim = str(chunks["metadatas"][0]["doc_id"])  # type: ignore[index]
         archive.store.chunks.delete(ids=[chunks["ids"][0]])  # a release loses a chunk
-        archive.store.chunks.add(  # a chunk of part of no release, and one of an old version
-            ids=["stray#x#1", f"{victim}#old#0"], embeddings=np.zeros((2, 384), dtype=np.float32),
+        other = next(str(m["doc_id"]) for m in chunks["metadatas"] if m["doc_id"] != victim)  # type: ignore[union-attr]
+        archive.store.chunks.add(  # a chunk of part of no release, and one of an old version of a whole one
+            ids=["stray#x#1", f"{other}#old#0"], embeddings=np.zeros((2, 384), dtype=np.float32),
             documents=["stray", "old"],
             metadatas=[{"doc_id": "stray", "version": "x", "chunk": 1, "start": 0, "end": 5},
-                       {"doc_id": victim, "version": "old", "chunk": 0, "start": 0, "end": 3}],
+                       {"doc_id": other, "version": "old", "chunk": 0, "start": 0, "end": 3}],
         )  # fmt: skip
         total = archive.stats().releases
 
@@ -52,7 +53,7 @@ def test_check_finds_and_repairs_what_went_wrong(tmp_path: Path, capsys: pytest.
     assert shown.count("repaired: ") == 2 and "consistent" in shown
     with Archive.open(folder) as archive:
         assert archive.stats().releases == total - 1
-        assert not {"stray#x#1", f"{victim}#old#0"} & set(archive.store.keyword.ids)
+        assert not {"stray#x#1", f"{other}#old#0"} & set(archive.store.keyword.ids)
 
     # The next ingest of the sources brings the release back whole.
     assert main(["ingest", str(source), "--archive", folder, "-q"]) == 0

@@ -829,7 +829,12 @@ class Store:
             if doc_id in versions and doc_id not in incomplete:
                 stale += [chunk_id for chunks in by_version.values() for chunk_id, _, _ in chunks]
                 continue
-            whole = {version: chunks for version, chunks in by_version.items() if _complete(chunks)}
+            # To replace a version the registry lists, a version must say how many chunks it has.
+            whole = {
+                version: chunks
+                for version, chunks in by_version.items()
+                if _complete(chunks, declared=doc_id in versions)
+            }
             latest = _latest(whole)
             if latest is None and len(whole) > 1:
                 ambiguous.append(doc_id)
@@ -953,12 +958,13 @@ class Store:
 Adopter = Callable[[list[list[tuple[str, str, dict[str, Any]]]]], None]
 
 
-def _complete(chunks: Sequence[tuple[str, str, Mapping[str, Any]]]) -> bool:
+def _complete(chunks: Sequence[tuple[str, str, Mapping[str, Any]]], *, declared: bool = False) -> bool:
     """Whether these chunks are all of one release's version: 0 to n-1, where the first
-    chunk records n (archives from before it was recorded: no gap)."""
+    chunk records n (archives from before it was recorded: no gap, unless ``declared``
+    asks for the record)."""
     indexes = sorted(int(str(metadata["chunk"])) for _, _, metadata in chunks)
     first = next((metadata for _, _, metadata in chunks if int(str(metadata["chunk"])) == 0), None)
-    if first is None:
+    if first is None or (declared and "n_chunks" not in first):
         return False
     expected = int(first.get("n_chunks", len(indexes)))
     return indexes == list(range(expected))
