@@ -38,6 +38,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -725,17 +726,21 @@ class Store:
 
     def _settle_index(self) -> None:
         """Switch an archive made by an older pressqa to saving after every write, and save
-        what it had added but not saved: rewriting one chunk as it is makes Chroma add and
-        save what its log holds beyond the saved graph."""
+        what it had added but not saved.  The graph Chroma has loaded (here, or on a server)
+        keeps its old threshold until it is loaded again, so as many chunks as that threshold
+        are rewritten as they are: that many writes make it save."""
         log.warning("archive %s: saving its vector index so that every process searches the same one", self.root)
+        configured = (self.chunks.configuration_json or {}).get("hnsw") or {}
+        threshold = int(configured.get("sync_threshold") or 1000)
         self.chunks.modify(configuration={"hnsw": {"sync_threshold": HNSW_SYNC_THRESHOLD}})
-        first = self.chunks.get(limit=1, include=["embeddings", "documents", "metadatas"])
-        if first["ids"]:
+        same = self.chunks.get(limit=threshold, include=["embeddings", "documents", "metadatas"])
+        limit = self._client.get_max_batch_size()
+        for at in range(0, len(same["ids"]), limit):
             self.chunks.upsert(
-                ids=first["ids"],
-                embeddings=first["embeddings"],
-                documents=first["documents"],
-                metadatas=first["metadatas"],
+                ids=same["ids"][at : at + limit],
+                embeddings=same["embeddings"][at : at + limit],  # type: ignore[index]
+                documents=same["documents"][at : at + limit],  # type: ignore[index]
+                metadatas=same["metadatas"][at : at + limit],  # type: ignore[index]
             )
 
     def refresh(self) -> None:
@@ -980,7 +985,7 @@ def _latest(versions: Mapping[str, Sequence[tuple[str, str, Mapping[str, Any]]]]
         first = next(metadata for _, _, metadata in chunks if int(str(metadata["chunk"])) == 0)
         if "written" not in first:
             return None
-        written[version] = str(first["written"])
+        written[version] = int(first["written"])
     return max(written, key=lambda version: (written[version], version)) if written else None
 
 
@@ -1037,7 +1042,7 @@ def registry_metadata(item: StoredRelease) -> dict[str, str | int]:
     kept: dict[str, str | int] = {
         "n_chunks": len(item.chunks),
         "content_hash": item.content_hash,
-        "written": dt.datetime.now(dt.UTC).isoformat(),  # which of two whole versions is the newer
+        "written": time.time_ns(),  # which of two whole versions is the newer (not a date: none is guessed)
     }
     if release.origin:
         kept["origin"] = release.origin
