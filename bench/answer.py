@@ -22,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import SHARED_EVAL, machine, percentile, record  # bench/ is the script's folder, first on sys.path
+from common import SHARED_EVAL, machine, percentile, report  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive
 
 TARGET_MS = 150
@@ -80,9 +80,7 @@ def main() -> int:
         f"ask / search alone: **{median_ask / statistics.median(search_ms):.2f}**",
         "",
     ]
-    print("\n".join(table))
-    if not args.no_record:
-        record(table)
+    report(table, keep=not args.no_record)
     return 0
 
 

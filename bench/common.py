@@ -46,7 +46,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def record(lines: list[str]) -> None:
-    """Append a result section to bench/RESULTS.md."""
+def report(lines: list[str], *, keep: bool) -> None:
+    """Print a result section and, if ``keep``, append it to bench/RESULTS.md."""
+    print("\n".join(lines))
+    if not keep:
+        return
     with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
         results.write("\n".join(lines) + "\n")

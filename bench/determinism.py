@@ -39,7 +39,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # bench/ is the script's folder, first on sys.path
-from common import HERE, SHARED_EVAL, machine, record
+from common import HERE, SHARED_EVAL, machine, report
 from pressqa import Archive, Settings
 from pressqa.chroma_server import chroma_server
 from query import copy_to_server
@@ -125,8 +125,8 @@ def main() -> int:
     if path is None:
         path = HERE / "out" / "dev-archive"
         with Archive.open(settings=Settings(archive=path, chroma_url=None)) as archive:
-            report = archive.ingest([SHARED_EVAL / "dev-archive.jsonl"])
-            print(f"dev archive: {len(report.added)} added, {report.unchanged} unchanged", flush=True)
+            ingested = archive.ingest([SHARED_EVAL / "dev-archive.jsonl"])
+            print(f"dev archive: {len(ingested.added)} added, {ingested.unchanged} unchanged", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="pressqa-determinism-") as tmp:
         questions = questions_for(path, args.questions)
@@ -170,9 +170,7 @@ def main() -> int:
         *(f"| {scenario} | {count} of {len(questions)} | {worst} |" for scenario, count, worst in rows),
         "",
     ]
-    print("\n".join(table))
-    if not args.no_record:
-        record(table)
+    report(table, keep=not args.no_record)
     return 0 if all(count == 0 for _, count, _ in rows) else 1
 
 

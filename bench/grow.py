@@ -25,7 +25,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # bench/ is the script's folder, first on sys.path
-from common import machine, peak_rss_mb, percentile, record
+from common import machine, peak_rss_mb, percentile, report
 from determinism import DOJ, questions_for
 from pressqa import Archive, Settings
 
@@ -54,8 +54,8 @@ def main() -> int:
             timings = []
             for source in (one, hundred):
                 started = time.perf_counter()
-                report = archive.ingest([source])
-                timings.append((len(report.added), report.chunks_added, time.perf_counter() - started))
+                ingested = archive.ingest([source])
+                timings.append((len(ingested.added), ingested.chunks_added, time.perf_counter() - started))
             rss_mb = peak_rss_mb()
             search_ms, ask_ms = [], []
             for question in questions_for(copy, 50):
@@ -82,9 +82,7 @@ def main() -> int:
         row,
         "",
     ]
-    print("\n".join(table))
-    if not args.no_record:
-        record(table)
+    report(table, keep=not args.no_record)
     return 0
 
 

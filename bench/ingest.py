@@ -28,7 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import SHARED_EVAL, machine, peak_rss_mb, record  # bench/ is the script's folder, first on sys.path
+from common import SHARED_EVAL, machine, peak_rss_mb, report  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive, Settings
 from pressqa.embedding import Embedder
 from pressqa.store import release_of
@@ -123,9 +123,7 @@ def main() -> int:
         f"{again.chunks_added} chunks written",
         "",
     ]
-    print("\n".join(table))
-    if not args.no_record:
-        record(table)
+    report(table, keep=not args.no_record)
     return 0
 
 

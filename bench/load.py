@@ -24,7 +24,7 @@ from pathlib import Path
 
 from gradio_client import Client, handle_file
 
-from common import machine, percentile, record  # bench/ is the script's folder, first on sys.path
+from common import machine, percentile, report  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive
 from pressqa.ui.app import serve
 
@@ -134,11 +134,9 @@ def main() -> int:
         f"| mean, s | {statistics.mean(latencies) if latencies else 0:.2f} |",
         "",
     ]
-    print("\n".join(table))
+    report(table, keep=not args.no_record)
     for error in errors[:10]:
         print(error, file=sys.stderr)
-    if not args.no_record:
-        record(table)
     return 0 if not errors and not mixed else 1
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # bench/ is the script's folder, first on sys.path
-from common import SHARED_EVAL, machine, peak_rss_mb, percentile, record
+from common import SHARED_EVAL, machine, peak_rss_mb, percentile, report
 from pressqa import Archive, Settings
 from pressqa.chroma_server import chroma_server
 
@@ -193,9 +193,7 @@ def main() -> int:
             f"| **{search[0] / plain[0]:.2f}** | {result['rss_mb']:.0f} | {result['rebuild_s']:.1f} |"
         )
     table.append("")
-    print("\n".join(table))
-    if not args.no_record:
-        record(table)
+    report(table, keep=not args.no_record)
     return 0
 
 

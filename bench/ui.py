@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
-from common import machine, record  # bench/ is the script's folder, first on sys.path
+from common import machine, report  # bench/ is the script's folder, first on sys.path
 
 QUESTIONS = [
     "Which exercises did Russia join in China in 2021?",
@@ -78,9 +78,7 @@ def main() -> int:
         "(target <= 2 s)",
         "",
     ]
-    print("\n".join(table))
-    if not args.no_record:
-        record(table)
+    report(table, keep=not args.no_record)
     return 0
 
 

@@ -661,14 +661,7 @@ class Store:
                 if next_start > chunk.end:  # what the chunker left out before the next chunk
                     metadata["after"] = item.release.text[chunk.end : next_start]
                 metadatas.append(metadata)
-        limit = self._client.get_max_batch_size()
-        for at in range(0, len(ids), limit):
-            self.chunks.upsert(
-                ids=ids[at : at + limit],
-                embeddings=vectors[at : at + limit],
-                documents=documents[at : at + limit],
-                metadatas=metadatas[at : at + limit],  # type: ignore[arg-type]
-            )
+        self._upsert(ids, vectors, documents, metadatas)
         made = self.registry.write(batch, links)
         self.keyword.replace(
             doc_ids,
@@ -734,13 +727,17 @@ class Store:
         threshold = int(configured.get("sync_threshold") or 1000)
         self.chunks.modify(configuration={"hnsw": {"sync_threshold": HNSW_SYNC_THRESHOLD}})
         same = self.chunks.get(limit=threshold, include=["embeddings", "documents", "metadatas"])
+        self._upsert(same["ids"], same["embeddings"], same["documents"] or [], same["metadatas"] or [])
+
+    def _upsert(self, ids: Sequence[str], vectors: Any, documents: Sequence[str], metadatas: Sequence[Any]) -> None:
+        """Write chunks to Chroma, as many per call as it takes."""
         limit = self._client.get_max_batch_size()
-        for at in range(0, len(same["ids"]), limit):
+        for at in range(0, len(ids), limit):
             self.chunks.upsert(
-                ids=same["ids"][at : at + limit],
-                embeddings=same["embeddings"][at : at + limit],  # type: ignore[index]
-                documents=same["documents"][at : at + limit],  # type: ignore[index]
-                metadatas=same["metadatas"][at : at + limit],  # type: ignore[index]
+                ids=list(ids[at : at + limit]),
+                embeddings=vectors[at : at + limit],
+                documents=list(documents[at : at + limit]),
+                metadatas=list(metadatas[at : at + limit]),
             )
 
     def refresh(self) -> None:

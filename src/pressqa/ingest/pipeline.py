@@ -108,9 +108,12 @@ class IngestRun:
             if len(self.notes) < REPORT_PER_RUN:
                 self.notes.append(IngestProblem(item.origin, reason))
             item = dataclasses.replace(item, date=None)
-        item = self._first_id(item)
+        digest = content_hash(item)  # of what was read, not of the id: the same under the first id
         previous = self.store.registry.content_hash(item.doc_id)
-        digest = content_hash(item)
+        if previous is None and item.id_from_location:
+            first = self._first_id(item, digest)
+            if first is not None:
+                item, previous = dataclasses.replace(item, doc_id=first), self.store.registry.content_hash(first)
         if previous == digest:
             self.unchanged += 1
             return False
@@ -131,25 +134,23 @@ class IngestRun:
         self._flush()
         return True
 
-    def _first_id(self, item: Release) -> Release:
-        """A release read from a file that moved keeps the id it was first given: it is found
-        where it was read last, or as the same release read from a file of the same name at a
-        place that is gone."""
+    def _first_id(self, item: Release, digest: str) -> str | None:
+        """The id a release new under its own id was first given, if its file moved: it is
+        found where it was read last, or as the same release (``digest``) read from a file of
+        the same name at a place that is gone."""
         registry = self.store.registry
-        if not item.id_from_location or registry.content_hash(item.doc_id) is not None:
-            return item
         # By place only for a whole file: a record's line number moves when lines are added.
         known = registry.at_origin(item.origin) if origin_file(item.origin) == item.origin else None
         if known is None:
-            known = registry.moved(content_hash(item), item.origin, taken=self._seen)
+            known = registry.moved(digest, item.origin, taken=self._seen)
             if known is None:
-                return item
+                return None
             self.moved.append(known)
             registry.set_origin(known, item.origin)
         if known in self._seen:
-            return item
+            return None
         self._seen[known] = item.origin
-        return dataclasses.replace(item, doc_id=known)
+        return known
 
     def _flush(self) -> None:
         if not self._pending:
