@@ -14,11 +14,12 @@ between a Chroma write and an index commit harmless.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,12 +103,11 @@ class KeywordIndex:
 
     def replace(self, doc_ids: Sequence[str], chunks: Iterable[KeywordChunk], generation: int) -> None:
         """Take the chunks of ``doc_ids`` out, put ``chunks`` in, and commit as ``generation``."""
-        index = self._writable()
-        writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
-        for doc_id in doc_ids:
-            writer.delete_documents_by_term("doc_id", doc_id)
-        self._add(writer, chunks)
-        self._commit(writer, generation)
+        with self._writer() as writer:
+            for doc_id in doc_ids:
+                writer.delete_documents_by_term("doc_id", doc_id)
+            self._add(writer, chunks)
+            self._commit(writer, generation)
 
     def rebuild(self, chunks: Iterable[KeywordChunk], generation: int) -> None:
         """Index ``chunks`` anew, as the index of ``generation``."""
@@ -118,9 +118,22 @@ class KeywordIndex:
             for old in self.folder.glob("gen-*"):  # bm25s indexes of older pressqa versions
                 shutil.rmtree(old, ignore_errors=True)
             (self.folder / "CURRENT").unlink(missing_ok=True)
+        with self._writer() as writer:
+            self._add(writer, chunks)
+            self._commit(writer, generation)
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        """The index's writer, let go of even when a write fails (a full disk): a writer still
+        held keeps the index's lock, and the next write in this process would wait for it."""
         writer = self._writable().writer(heap_size=WRITER_HEAP, num_threads=1)
-        self._add(writer, chunks)
-        self._commit(writer, generation)
+        try:
+            yield writer
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # consumes the writer, and with it the lock
 
     def _writable(self) -> tantivy.Index:
         if self._index is None:
@@ -156,7 +169,6 @@ class KeywordIndex:
 
     def _commit(self, writer: tantivy.IndexWriter, generation: int) -> None:
         writer.commit()
-        writer.wait_merging_threads()
         if not self.read_only:
             atomic_write_text(self.folder / GENERATION_FILE, str(generation))
         assert self._index is not None
