@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 HERE = Path(__file__).resolve().parent
 SHARED_EVAL = HERE.parent.parent / "shared" / "eval"
@@ -53,3 +59,18 @@ def report(lines: list[str], *, keep: bool) -> None:
         return
     with (HERE / "RESULTS.md").open("a", encoding="utf-8") as results:
         results.write("\n".join(lines) + "\n")
+
+
+def raw_chroma(archive: Path, chroma_url: str | None) -> tuple[ClientAPI, str]:
+    """Chroma itself, holding an archive's chunks: a client and the collection's name, for the
+    baselines that use Chroma as plain llama-index does (pressqa goes through its store)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    quiet = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url is None:
+        return chromadb.PersistentClient(path=str(archive / "chroma"), settings=quiet), "chunks"
+    server = urlsplit(chroma_url)
+    archive_id = json.loads((archive / "pressqa.json").read_text())["id"]
+    client = chromadb.HttpClient(host=server.hostname or "", port=server.port or 80, settings=quiet)
+    return client, f"pressqa-{archive_id}"

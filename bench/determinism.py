@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -47,15 +46,14 @@ from query import copy_to_server
 DOJ = SHARED_EVAL.parent / "corpora" / "doj-press-releases" / "doj-press-releases.jsonl"
 
 
-def questions_for(path: Path, count: int) -> list[str]:
+def questions_for(archive: Archive, count: int) -> list[str]:
     """The dev and timeline questions, then titles of the archive's releases drawn by seed."""
     asked = []
     for name in ("dev-questions.jsonl", "dev-timeline.jsonl"):
         questions = SHARED_EVAL / name
         if questions.is_file():
             asked += [json.loads(line)["question"] for line in questions.read_text().splitlines() if line.strip()]
-    with sqlite3.connect(f"{(path / 'releases.sqlite3').as_uri()}?mode=ro", uri=True) as registry:
-        titles = [title for (title,) in registry.execute("SELECT title FROM releases ORDER BY doc_id")]
+    titles = [release.title for release in sorted(archive.releases(), key=lambda release: release.doc_id)]
     asked += random.Random(16).sample(titles, min(len(titles), max(0, count - len(asked))))
     return asked[:count]
 
@@ -91,20 +89,17 @@ def unstable(runs: list[list[str]]) -> tuple[int, int]:
 
 def kill_during_ingest(path: Path, source: Path) -> None:
     """Ingest ``source`` into ``path`` and kill -9 the ingest once its first batch is committed."""
-    with sqlite3.connect(path / "releases.sqlite3") as registry:
-        before = registry.execute("SELECT COUNT(*) FROM releases").fetchone()[0]
-    command = [sys.executable, "-m", "pressqa.cli", "ingest", str(source), "--archive", str(path), "-q"]
-    ingest = subprocess.Popen(command, env={**os.environ, "PRESSQA_INGEST_BATCH_CHUNKS": "64"})
-    deadline = time.monotonic() + 600
-    while ingest.poll() is None and time.monotonic() < deadline:
-        with sqlite3.connect(path / "releases.sqlite3", timeout=5) as registry:
-            if registry.execute("SELECT COUNT(*) FROM releases").fetchone()[0] > before:
-                break
-        time.sleep(0.05)
-    if ingest.poll() is not None:
-        raise RuntimeError("the ingest finished before it could be killed")
-    os.kill(ingest.pid, signal.SIGKILL)
-    ingest.wait()
+    with Archive.open(settings=Settings(archive=path, chroma_url=None), create=False) as watcher:
+        before = watcher.stats().releases
+        command = [sys.executable, "-m", "pressqa.cli", "ingest", str(source), "--archive", str(path), "-q"]
+        ingest = subprocess.Popen(command, env={**os.environ, "PRESSQA_INGEST_BATCH_CHUNKS": "64"})
+        deadline = time.monotonic() + 600
+        while ingest.poll() is None and time.monotonic() < deadline and watcher.stats().releases == before:
+            time.sleep(0.05)
+        if ingest.poll() is not None:
+            raise RuntimeError("the ingest finished before it could be killed")
+        os.kill(ingest.pid, signal.SIGKILL)
+        ingest.wait()
 
 
 def main() -> int:
@@ -129,7 +124,8 @@ def main() -> int:
             print(f"dev archive: {len(ingested.added)} added, {ingested.unchanged} unchanged", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="pressqa-determinism-") as tmp:
-        questions = questions_for(path, args.questions)
+        with Archive.open(settings=Settings(archive=path, chroma_url=None), create=False) as archive:
+            questions = questions_for(archive, args.questions)
         asked = Path(tmp) / "questions.json"
         asked.write_text(json.dumps(questions))
 

@@ -31,7 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from common import SHARED_EVAL, machine, peak_rss_mb, report  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive, Settings
 from pressqa.embedding import Embedder
-from pressqa.store import release_of
+from pressqa.store import Store
 
 DEFAULT_CORPUS = SHARED_EVAL / "dev-archive.jsonl"
 
@@ -58,13 +58,12 @@ def main() -> int:
         settings = Settings(archive=Path(tmp) / "archive", **({"device": args.device} if args.device else {}))
 
         with Archive.open(settings=settings) as archive:
-            archive.embedder.embed(["warm-up"])  # the model loads once per process, not per ingest
+            archive.warm_up()  # the model loads once per process, not per ingest
             first = archive.ingest([source])
             again = archive.ingest([source])
-            texts = [
-                archive.chunker.embedding_text(release_of(metadata), document)
-                for _, document, metadata in archive.store.iter_chunks()
-            ]
+            store = Store(archive.path, settings, create=False)
+            texts = [archive.chunker.embedding_text(chunk.release, chunk.text) for chunk in store.all_chunks()]
+            store.close()
 
         # The same chunk texts, straight into SentenceTransformer.encode (model already loaded).
         model = Embedder(settings).model

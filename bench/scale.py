@@ -117,8 +117,8 @@ class LookupEmbedder(Embedder):
 
 def ingest(archive_path: Path, texts: Path, vectors: Path, corpus: Sequence[Path]) -> None:
     settings = Settings(archive=archive_path, chroma_url=None)
-    with Archive.open(settings=settings) as archive:
-        archive.embedder = LookupEmbedder(settings, texts, vectors)
+    embedder = LookupEmbedder(settings, texts, vectors)
+    with Archive.open(settings=settings, embedder=embedder) as archive:
         report = archive.ingest(corpus)
         stats = archive.stats()
         print(
@@ -129,8 +129,8 @@ def ingest(archive_path: Path, texts: Path, vectors: Path, corpus: Sequence[Path
                     "failed": len(report.failed),
                     "chunks_added": report.chunks_added,
                     "seconds": round(report.seconds),
-                    "looked_up": archive.embedder.looked_up,
-                    "embedded_here": archive.embedder.embedded_here,
+                    "looked_up": embedder.looked_up,
+                    "embedded_here": embedder.embedded_here,
                     "releases": stats.releases,
                     "chunks": stats.chunks,
                 }

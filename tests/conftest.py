@@ -11,17 +11,59 @@ import os
 # Before pressqa or any HF library is imported: nothing may reach the network.
 os.environ.update({"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "GRADIO_ANALYTICS_ENABLED": "False"})
 
+import contextlib
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
 from pressqa import Archive, Settings
 from pressqa.chroma_server import chroma_server
+from pressqa.store import Store, StoredChunk
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_ARCHIVE = REPO / "ingest" / "sample-archive"
+
+
+@contextlib.contextmanager
+def store_of(archive: Archive) -> Iterator[Store]:
+    """The archive's store opened beside it, through the store package's own interface: it
+    reads what the archive has committed."""
+    store = Store(archive.path, archive.settings, create=False)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def stored_chunks(archive: Archive) -> list[StoredChunk]:
+    """Every chunk the archive's Chroma collection holds, of any version."""
+    with store_of(archive) as store:
+        return list(store.all_chunks())
+
+
+def raw_chroma(folder: Path) -> tuple[ClientAPI, str]:
+    """Chroma itself, as another program reaches an archive's chunks: a client and the name
+    of the archive's collection.  Tests damage archives through it, as a user's mistake
+    or another tool would; pressqa is only ever used through its own interface."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    quiet = ChromaSettings(anonymized_telemetry=False)
+    url = os.environ.get("PRESSQA_CHROMA_URL")
+    if url is None:
+        return chromadb.PersistentClient(path=str(folder / "chroma"), settings=quiet), "chunks"
+    server = urlsplit(url)
+    archive_id = json.loads((folder / "pressqa.json").read_text())["id"]
+    client = chromadb.HttpClient(host=server.hostname or "", port=server.port or 80, settings=quiet)
+    return client, f"pressqa-{archive_id}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

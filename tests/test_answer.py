@@ -11,12 +11,12 @@ import pytest
 from conftest import SAMPLE_ARCHIVE
 from pressqa import Archive, Release, Settings
 from pressqa.answer.engine import ABSTENTION, AnswerStream
-from pressqa.answer.followup import standalone_question
-from pressqa.answer.question import question_type
-from pressqa.answer.sentences import split_sentences
 from pressqa.answer.sources import Source
 from pressqa.answer.verify import CitationBook, Verifier, claims
 from pressqa.ingest.readers import InputReader
+from pressqa.query.followup import standalone_question
+from pressqa.query.question import question_type
+from pressqa.text import split_sentences
 from pressqa.types import Hit, QueryPlan
 
 ZAPAD = "Which exercises did Russia join in China in 2021?"
@@ -254,7 +254,7 @@ def test_the_founding_question_is_answered_with_zapad_and_cited(sample_archive: 
     assert not answer.abstained
     assert "ZAPAD/INTERACTION" in answer.text
     assert answer.citations
-    texts = sample_archive.store.release_texts([citation.doc_id for citation in answer.citations])
+    texts = sample_archive.release_texts([citation.doc_id for citation in answer.citations])
     for citation in answer.citations:
         assert f"[{citation.number}]" in answer.text
         assert texts[citation.doc_id][citation.start : citation.end] == citation.quote
@@ -294,7 +294,7 @@ def test_explicit_filters_bound_what_the_answer_cites(sample_archive: Archive) -
 
 def test_release_text_put_together_from_chunks_is_the_text_as_ingested(sample_archive: Archive) -> None:
     releases = [r for r in InputReader(Settings()).read([SAMPLE_ARCHIVE]) if isinstance(r, Release)]
-    texts = sample_archive.store.release_texts([release.doc_id for release in releases])
+    texts = sample_archive.release_texts([release.doc_id for release in releases])
     assert texts == {release.doc_id: release.text for release in releases}
 
 

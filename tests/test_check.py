@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SAMPLE_ARCHIVE
+from conftest import SAMPLE_ARCHIVE, raw_chroma
 from pressqa import Archive
 from pressqa.cli import EXIT_ERROR, main
 
@@ -22,17 +22,19 @@ def test_check_finds_and_repairs_what_went_wrong(tmp_path: Path, capsys: pytest.
     assert main(["check", "--archive", folder]) == 0
     assert "consistent" in capsys.readouterr().out
 
+    client, name = raw_chroma(Path(folder))
+    collection = client.get_collection(name, embedding_function=None)
+    chunks = collection.get(include=["metadatas"])
+    victim = str(chunks["metadatas"][0]["doc_id"])  # type: ignore[index]
+    collection.delete(ids=[chunks["ids"][0]])  # a release loses a chunk
+    other = next(str(m["doc_id"]) for m in chunks["metadatas"] if m["doc_id"] != victim)  # type: ignore[union-attr]
+    collection.add(  # a chunk of part of no release, and one of an old version of a whole one
+        ids=["stray#x#1", f"{other}#old#0"], embeddings=np.zeros((2, 384), dtype=np.float32),
+        documents=["stray", "old"],
+        metadatas=[{"doc_id": "stray", "version": "x", "chunk": 1, "start": 0, "end": 5},
+                   {"doc_id": other, "version": "old", "chunk": 0, "start": 0, "end": 3}],
+    )  # fmt: skip
     with Archive.open(folder) as archive:
-        chunks = archive.store.chunks.get(include=["metadatas"])
-        victim = str(chunks["metadatas"][0]["doc_id"])  # type: ignore[index]
-        archive.store.chunks.delete(ids=[chunks["ids"][0]])  # a release loses a chunk
-        other = next(str(m["doc_id"]) for m in chunks["metadatas"] if m["doc_id"] != victim)  # type: ignore[union-attr]
-        archive.store.chunks.add(  # a chunk of part of no release, and one of an old version of a whole one
-            ids=["stray#x#1", f"{other}#old#0"], embeddings=np.zeros((2, 384), dtype=np.float32),
-            documents=["stray", "old"],
-            metadatas=[{"doc_id": "stray", "version": "x", "chunk": 1, "start": 0, "end": 5},
-                       {"doc_id": other, "version": "old", "chunk": 0, "start": 0, "end": 3}],
-        )  # fmt: skip
         total = archive.stats().releases
 
     assert main(["check", "--archive", folder]) == EXIT_ERROR
@@ -53,7 +55,8 @@ def test_check_finds_and_repairs_what_went_wrong(tmp_path: Path, capsys: pytest.
     assert shown.count("repaired: ") == 2 and "consistent" in shown
     with Archive.open(folder) as archive:
         assert archive.stats().releases == total - 1
-        assert not {"stray#x#1", f"{other}#old#0"} & set(archive.store.keyword.ids)
+        assert archive.check().ok  # the keyword index holds the registered chunks only
+    assert not {"stray#x#1", f"{other}#old#0"} & set(collection.get(include=[])["ids"])
 
     # The next ingest of the sources brings the release back whole.
     assert main(["ingest", str(source), "--archive", folder, "-q"]) == 0

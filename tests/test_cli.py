@@ -53,7 +53,7 @@ def test_ingest_stats_search_delete(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     (source / "broken.pdf").unlink()
     assert main(["ingest", str(source), "--archive", archive, "-q"]) == 0
-    assert "0 added, 0 updated, 7 unchanged, 0 failed" in capsys.readouterr().out
+    assert "0 added, 0 updated, 7 unchanged, 0 duplicates, 0 failed" in capsys.readouterr().out
 
     assert main(["stats", "--archive", archive, "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)

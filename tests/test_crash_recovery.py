@@ -10,11 +10,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from pressqa import Archive
+from pressqa import Archive, Settings
+from pressqa.embedding import Embedder
+from pressqa.store import Store
 
 WORDS = [
     "ministry",
@@ -112,34 +116,29 @@ def committed(archive: Path) -> int:
         return 0
 
 
-def snapshot(path: Path) -> dict[str, object]:
+def snapshot(path: Path) -> dict[str, list[tuple[str, ...]]]:
+    """Every chunk in Chroma (id, text, release) and every registered release (id, version,
+    chunk count, original), after opening has finished what a kill left; ``check`` finds
+    the keyword index in step with the registry and holding exactly the registered chunks."""
     with Archive.open(path, create=False) as archive:
-        stored = archive.store.chunks.get(include=["documents", "metadatas"])
-        chunks = sorted(
-            zip(stored["ids"], stored["documents"], [m["doc_id"] for m in stored["metadatas"]], strict=True)
-        )
-        rows = archive.store.registry._db.execute(
-            "SELECT doc_id, content_hash, n_chunks, canonical_id FROM releases ORDER BY doc_id"
-        ).fetchall()
-        archive.store.sync_keyword_index()
+        consistent = archive.check()
+        assert consistent.ok, consistent
+        store = Store(path, archive.settings, create=False)
+    try:
         return {
-            "chunks": chunks,
-            "rows": rows,
-            "count": archive.store.chunks.count(),
-            "keyword": sorted(archive.store.keyword.ids),
-            "keyword_generation": archive.store.keyword.generation,
-            "generation": archive.store.registry.generation,
+            "chunks": sorted((chunk.chunk_id, chunk.text, chunk.doc_id) for chunk in store.all_chunks()),
+            "rows": sorted(
+                (doc_id, version, str(count), str(store.duplicate_of(doc_id)))
+                for doc_id, (version, count) in store.versions().items()
+            ),
         }
+    finally:
+        store.close()
 
 
 def assert_same_as_clean(crashed: Path, clean: Path) -> None:
     """Same registry rows, chunk ids and texts, no extra chunk, keyword index in step."""
-    recovered, expected = snapshot(crashed), snapshot(clean)
-    assert recovered["rows"] == expected["rows"]
-    assert recovered["chunks"] == expected["chunks"]
-    assert recovered["count"] == expected["count"] == len(expected["chunks"])  # type: ignore[arg-type]
-    assert recovered["keyword"] == [chunk[0] for chunk in recovered["chunks"]]  # type: ignore[union-attr]
-    assert recovered["keyword_generation"] == recovered["generation"]
+    assert snapshot(crashed) == snapshot(clean)
 
 
 @pytest.mark.slow
@@ -178,8 +177,8 @@ def test_killed_ingest_completes_on_rerun_like_a_clean_one(tmp_path: Path) -> No
 KILL_AFTER = """
 import os, signal, sys
 import chromadb.api.models.Collection as collection
-from pressqa import store
-owner = {"Collection": collection.Collection, "Registry": store.Registry, "Store": store.Store}
+from pressqa.store import facade, registry
+owner = {"Collection": collection.Collection, "Registry": registry.Registry, "Store": facade.Store}
 cls_name, method = sys.argv[1].split(".")
 original = getattr(owner[cls_name], method)
 def run_then_die(*args, **kwargs):
@@ -238,8 +237,7 @@ def test_delete_killed_between_registry_and_chroma(tmp_path: Path) -> None:
         archive.ingest([source])
     run_killed_after("Registry.delete", "delete", "syn-001", "--archive", str(archive_path))
     state = snapshot(archive_path)  # opening finishes the interrupted delete
-    assert {chunk[2] for chunk in state["chunks"]} == {"syn-000", "syn-002"}  # type: ignore[union-attr]
-    assert state["keyword"] == [chunk[0] for chunk in state["chunks"]]  # type: ignore[union-attr]
+    assert {chunk[2] for chunk in state["chunks"]} == {"syn-000", "syn-002"}
 
 
 # A child that runs the CLI and kills itself (SIGKILL) right after the n-th call of one
@@ -247,9 +245,10 @@ def test_delete_killed_between_registry_and_chroma(tmp_path: Path) -> None:
 KILL_AT = """
 import os, signal, sys
 import chromadb.api.models.Collection as collection
-from pressqa import embedding, keyword, store
+from pressqa import embedding
 from pressqa.ingest import chunking
-owner = {"Collection": collection.Collection, "Registry": store.Registry, "Store": store.Store,
+from pressqa.store import facade, keyword, registry
+owner = {"Collection": collection.Collection, "Registry": registry.Registry, "Store": facade.Store,
          "Embedder": embedding.Embedder, "KeywordIndex": keyword.KeywordIndex, "Chunker": chunking.Chunker}
 cls_name, method = sys.argv[1].split(".")
 calls, limit = [0], int(sys.argv[2])
@@ -312,23 +311,32 @@ def test_twenty_kills_at_random_steps_then_a_rerun_equal_a_clean_ingest(tmp_path
     assert_same_as_clean(crashed, clean)
 
 
-def test_a_failed_update_keeps_the_old_version_searchable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+class FailingEmbedder(Embedder):
+    """The packaged model, until told to fail as one out of memory would."""
+
+    failing = False
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.failing:
+            raise RuntimeError("the embedder ran out of memory")
+        return super().embed(texts)
+
+
+def test_a_failed_update_keeps_the_old_version_searchable(tmp_path: Path) -> None:
     old = synthetic_records(3, seed=8)
     source = tmp_path / "releases.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in old))
-    with Archive.open(tmp_path / "archive") as archive:
+    embedder = FailingEmbedder(Settings())
+    with Archive.open(tmp_path / "archive", embedder=embedder) as archive:
         archive.ingest([source])
         before = {hit.doc_id: (hit.chunk_id, hit.text) for hit in archive.search("synthetic release", k=3)}
         changed = [{**r, "text": r["text"] + " Quarterly flood relief totals were revised."} for r in old]
         source.write_text("".join(json.dumps(r) + "\n" for r in changed))
 
-        def failing_embed(texts: object) -> object:
-            raise RuntimeError("the embedder ran out of memory")
-
-        monkeypatch.setattr(archive.embedder, "embed", failing_embed)
+        embedder.failing = True
         with pytest.raises(RuntimeError):
             archive.ingest([source])
-        monkeypatch.undo()  # questions embed too
+        embedder.failing = False  # questions embed too
         after = {hit.doc_id: (hit.chunk_id, hit.text) for hit in archive.search("synthetic release", k=3)}
         assert after == before  # the old version, whole, still served
         assert archive.check().ok

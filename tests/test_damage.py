@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE_ARCHIVE
+from conftest import SAMPLE_ARCHIVE, raw_chroma
 from pressqa import Archive, StoreError
 from pressqa.cli import EXIT_ERROR, main
 from test_crash_recovery import run_killed_after, synthetic_records
@@ -135,9 +135,11 @@ def test_repair_drops_what_it_cannot_re_add_only_with_force(tmp_path: Path, caps
     with Archive.open(folder) as archive:
         archive.ingest([SAMPLE_ARCHIVE / "mnd"])
         total = archive.stats().releases
-        chunks = archive.store.chunks.get(include=["metadatas"])
-        victim = str(chunks["metadatas"][0]["doc_id"])  # type: ignore[index]
-        archive.store.chunks.delete(ids=[chunks["ids"][0]])  # a release loses a chunk
+    client, name = raw_chroma(folder)
+    collection = client.get_collection(name, embedding_function=None)
+    chunks = collection.get(include=["metadatas"])
+    victim = str(chunks["metadatas"][0]["doc_id"])  # type: ignore[index]
+    collection.delete(ids=[chunks["ids"][0]])  # a release loses a chunk
     assert main(["check", "--archive", str(folder), "--repair"]) == EXIT_ERROR
     shown = capsys.readouterr().out
     assert f"PROBLEM: 1 release(s) missing chunks in Chroma: {victim} (--repair --force drops them)" in shown

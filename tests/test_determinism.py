@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pressqa import Archive, Release, Settings
+from conftest import raw_chroma
+from pressqa import Archive, Release, SearchFilters, Settings
 from pressqa.cli import main
 from pressqa.store import Store, StoredRelease
 from pressqa.types import Chunk
@@ -26,8 +27,9 @@ def nearest(folder: str | Path) -> str:
     folder = Path(folder)
     store = Store(folder, Settings(archive=folder), create=False)
     queries = np.random.default_rng(7).standard_normal((60, DIMENSION)).astype(np.float32)
-    found = store.chunks.query(query_embeddings=queries, n_results=20, include=[])
-    return hashlib.sha1(repr(found["ids"]).encode()).hexdigest()
+    found = [[chunk.chunk_id for chunk in store.dense(query, 20, SearchFilters())] for query in queries]
+    store.close()
+    return hashlib.sha1(repr(found).encode()).hexdigest()
 
 
 # ``nearest`` in a fresh process.
@@ -78,13 +80,12 @@ def test_every_process_searches_the_same_graph(tmp_path: Path) -> None:
 
 def test_an_older_archive_is_settled_by_check_repair(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "archive"
-    store = Store(folder, Settings(archive=folder))
+    Store(folder, Settings(archive=folder)).close()
     # The collection as an older pressqa made it: Chroma's defaults, saved every 1,000 vectors.
-    name = store.chunks.name
-    store._client.delete_collection(name)
-    store.chunks = store._client.create_collection(
-        name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-    )
+    client, name = raw_chroma(folder)
+    client.delete_collection(name)
+    client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    store = Store(folder, Settings(archive=folder))
     for seed, count in enumerate(WRITES):
         write_random_chunks(store, count, seed)
     store.close()

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pressqa import Release, Settings
-from pressqa.answer.followup import standalone_question
-from pressqa.answer.question import question_type
-from pressqa.answer.sentences import split_sentences
 from pressqa.answer.verify import claims
 from pressqa.ingest.metadata import parse_date
 from pressqa.ingest.readers import InputReader
-from pressqa.retrieve.issuers import IssuerMatcher
-from pressqa.retrieve.timeparse import parse_time
+from pressqa.query.followup import standalone_question
+from pressqa.query.issuers import IssuerMatcher
+from pressqa.query.question import question_type
+from pressqa.query.timeparse import parse_time
+from pressqa.text import split_sentences
 from pressqa.types import IngestProblem
 
 BOUNDED = settings(

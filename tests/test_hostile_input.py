@@ -21,8 +21,8 @@ from pressqa import Archive, ConfigError, IngestProblem, Release, Settings
 from pressqa.chroma_server import free_port
 from pressqa.cli import EXIT_SOME_INPUTS_FAILED, main
 from pressqa.ingest.readers import InputReader
-from pressqa.retrieve.hybrid import publication_window
-from pressqa.retrieve.timeparse import parse_time
+from pressqa.query.plan import publication_window
+from pressqa.query.timeparse import parse_time
 from pressqa.types import REPORT_PER_FILE, REPORT_PER_RUN, TimeSpan
 from pressqa.ui.app import _report_markdown, serve
 

@@ -9,14 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import chromadb.api.client
 import pytest
 
-from conftest import SAMPLE_ARCHIVE
+from conftest import SAMPLE_ARCHIVE, store_of, stored_chunks
 from pressqa import (
     Archive,
     ArchiveLockedError,
     Release,
     ReleaseNotFoundError,
+    SearchFilters,
     Settings,
     SettingsMismatchError,
     StoreError,
@@ -57,7 +59,7 @@ def record(doc_id: str, text: str, date: str | None = "2020-01-01", title: str |
 
 
 def chroma_ids(archive: Archive) -> set[str]:
-    return set(archive.store.chunks.get(include=[])["ids"])
+    return {chunk.chunk_id for chunk in stored_chunks(archive)}
 
 
 # ------------------------------------------------------------------ the bundled sample archive
@@ -69,20 +71,20 @@ def test_sample_archive_ingests_completely(sample_archive: Archive) -> None:
     assert len(stats.issuers) >= 4
     assert stats.first_date and stats.last_date and stats.last_date.year - stats.first_date.year >= 2
     assert stats.undated == 0
-    assert stats.chunks == sample_archive.store.chunks.count()
+    assert stats.chunks == len(chroma_ids(sample_archive))
     assert "Ministry of National Defense of the People's Republic of China" in stats.issuers
 
 
 def test_chunks_quote_exact_spans_and_fit_the_model_window(sample_archive: Archive) -> None:
     releases = {r.doc_id: r for r in InputReader(Settings()).read([SAMPLE_ARCHIVE]) if isinstance(r, Release)}
-    stored = sample_archive.store.chunks.get(include=["documents", "metadatas"])
-    assert len(stored["ids"]) > len(releases)  # longer releases are split
-    for chunk_id, document, metadata in zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True):
-        release = releases[metadata["doc_id"]]
-        assert release.text[metadata["start"] : metadata["end"]] == document, chunk_id
-        tokens = sample_archive.chunker.tokens(sample_archive.chunker.embedding_text(release, document))
-        assert len(tokens) + 2 <= 256, (chunk_id, len(tokens))  # +[CLS] and [SEP]
-        assert metadata["date_int"] == int(release.date.strftime("%Y%m%d"))  # type: ignore[union-attr]
+    stored = stored_chunks(sample_archive)
+    assert len(stored) > len(releases)  # longer releases are split
+    for chunk in stored:
+        release = releases[chunk.doc_id]
+        assert release.text[chunk.start : chunk.end] == chunk.text, chunk.chunk_id
+        tokens = sample_archive.chunker.tokens(sample_archive.chunker.embedding_text(release, chunk.text))
+        assert len(tokens) + 2 <= 256, (chunk.chunk_id, len(tokens))  # +[CLS] and [SEP]
+        assert chunk.metadata["date_int"] == int(release.date.strftime("%Y%m%d"))  # type: ignore[union-attr]
 
 
 def test_wire_copy_is_linked_and_restatement_kept_apart(sample_archive: Archive) -> None:
@@ -95,20 +97,19 @@ def test_wire_copy_is_linked_and_restatement_kept_apart(sample_archive: Archive)
     wire = ids["2021-08-13-zapad-interaction-2021-concludes-newswire-asia.txt"]
     # Same day, but the issuer's own distribution came first: it is the original.
     assert sample_archive.copies(original) == [wire]
-    assert sample_archive.store.registry.duplicate_of(wire) == original
+    assert sample_archive.original_of(wire) == original
     assert sample_archive.stats().duplicates == 1
     # The 2023 release restates the 2022 guidance but adds a paragraph of new facts:
     # collapsing it would hide them, so it stays a release of its own.
     restated = ids["2023-02-01-cold-emergency-restates-winter-guidance.md"]
-    assert sample_archive.store.registry.duplicate_of(restated) is None
+    assert sample_archive.original_of(restated) is None
 
 
 def test_keyword_index_is_in_step_with_chroma(sample_archive: Archive) -> None:
-    assert set(sample_archive.store.keyword.ids) == chroma_ids(sample_archive)
-    assert sample_archive.store.keyword.generation == sample_archive.store.registry.generation
-    best = sample_archive.store.keyword.search("destroyer Nanchang", k=3)
-    doc_id = sample_archive.store.chunks.get(ids=[best[0][0]])["metadatas"][0]["doc_id"]
-    assert "joint sea" in sample_archive.release(doc_id).title.lower()
+    assert sample_archive.check().ok  # it holds the registered chunks, at the registry's generation
+    with store_of(sample_archive) as store:
+        [best] = store.chunks(store.lexical("destroyer Nanchang", 1, SearchFilters()))
+    assert "joint sea" in sample_archive.release(best.doc_id).title.lower()
 
 
 def test_search_finds_the_exercise_russia_joined_in_china(sample_archive: Archive) -> None:
@@ -123,7 +124,7 @@ def test_search_finds_the_exercise_russia_joined_in_china(sample_archive: Archiv
     }
     shown = [hit for hit in hits if Path(sample_archive.release(hit.doc_id).origin).name in wire_pair]
     assert len(shown) == 1 and len(shown[0].copies) == 1  # the copies collapse into one hit, listing the other
-    assert sample_archive.store.registry.duplicate_of(shown[0].doc_id) is None  # and it is the canonical one
+    assert sample_archive.original_of(shown[0].doc_id) is None  # and it is the canonical one
 
 
 # ------------------------------------------------------------------ incremental behaviour
@@ -133,11 +134,11 @@ def test_reingest_writes_nothing(tmp_path: Path, archive: Archive) -> None:
     source = tmp_path / "in"
     shutil.copytree(SAMPLE_ARCHIVE / "nato", source)
     first = archive.ingest([source])
-    generation = archive.store.registry.generation
+    stored, stats = stored_chunks(archive), archive.stats()
     second = archive.ingest([source])
     assert len(first.added) == 3 and first.chunks_added > 0
     assert (second.added, second.updated, second.unchanged, second.chunks_added) == ((), (), 3, 0)
-    assert archive.store.registry.generation == generation
+    assert stored_chunks(archive) == stored and archive.stats() == stats
 
 
 def test_changed_release_replaces_its_chunks(tmp_path: Path, archive: Archive) -> None:
@@ -147,16 +148,17 @@ def test_changed_release_replaces_its_chunks(tmp_path: Path, archive: Archive) -
     path.write_text(BRIEFING.replace("42 million euros", "45 million euros").rsplit("\n\n", 1)[0] + "\n")
     report = archive.ingest([path])
     assert report.updated and not report.added
-    documents = archive.store.chunks.get(include=["documents"])["documents"]
+    documents = [chunk.text for chunk in stored_chunks(archive)]
     assert any("45 million euros" in d for d in documents) and not any("42 million" in d for d in documents)
     assert not any("expanded in 2024" in d for d in documents)
     assert archive.stats().releases == 1
     assert len(chroma_ids(archive)) == archive.stats().chunks
-    assert set(archive.store.keyword.ids) == chroma_ids(archive)
+    assert archive.check().ok
     # Passages are read by id from the registry's version and chunk count: exactly what is stored.
-    current = archive.store.current_chunks([*report.updated, "no-such-release"])
-    assert {chunk_id for chunk_id, _, _ in current} == chroma_ids(archive)
-    assert archive.store.current_chunks(["no-such-release"]) == []
+    with store_of(archive) as store:
+        current = store.release_chunks([*report.updated, "no-such-release"])
+        assert {chunk.chunk_id for chunk in current} == chroma_ids(archive)
+        assert store.release_chunks(["no-such-release"]) == []
 
 
 def test_a_release_with_more_chunks_than_one_get_takes_is_read_whole(
@@ -169,9 +171,10 @@ def test_a_release_with_more_chunks_than_one_get_takes_is_read_whole(
     stored = chroma_ids(archive)
     assert len(stored) >= 3
     # Chroma's batch limit (5,461 ids) made small, instead of writing a release of 6,000 chunks.
-    monkeypatch.setattr(archive.store._client, "get_max_batch_size", lambda: 2)
-    assert {chunk_id for chunk_id, _, _ in archive.store.current_chunks(["long"])} == stored
-    assert archive.store.release_texts(["long"])["long"] == "\n\n".join(paragraphs)
+    monkeypatch.setattr(chromadb.api.client.Client, "get_max_batch_size", lambda self: 2)
+    with store_of(archive) as store:
+        assert {chunk.chunk_id for chunk in store.release_chunks(["long"])} == stored
+    assert archive.release_texts(["long"])["long"] == "\n\n".join(paragraphs)
 
 
 def test_delete_removes_a_release_everywhere(tmp_path: Path, archive: Archive) -> None:
@@ -185,8 +188,8 @@ def test_delete_removes_a_release_everywhere(tmp_path: Path, archive: Archive) -
     archive.ingest([path])
     removed = archive.delete("drop")
     assert removed == 1
-    assert {m["doc_id"] for m in archive.store.chunks.get(include=["metadatas"])["metadatas"]} == {"keep"}
-    assert set(archive.store.keyword.ids) == chroma_ids(archive)
+    assert {chunk.doc_id for chunk in stored_chunks(archive)} == {"keep"}
+    assert archive.check().ok
     assert archive.stats().releases == 1
     with pytest.raises(ReleaseNotFoundError, match="drop"):
         archive.delete("drop")
@@ -214,9 +217,9 @@ def test_near_duplicates_link_to_the_earliest_release(tmp_path: Path, archive: A
     assert [(d.doc_id, d.canonical_id, d.kind) for d in report.duplicates] == [("later-copy", "original", "near")]
     assert report.duplicates[0].similarity >= 0.8
     assert archive.copies("original") == ["later-copy"]
-    assert archive.store.registry.duplicate_of("unrelated") is None
+    assert archive.original_of("unrelated") is None
     archive.delete("original")
-    assert archive.store.registry.duplicate_of("later-copy") is None
+    assert archive.original_of("later-copy") is None
 
 
 def test_exact_copy_is_reported(tmp_path: Path, archive: Archive) -> None:
@@ -255,7 +258,7 @@ def test_undated_releases_are_counted_never_given_today(tmp_path: Path, archive:
     assert report.undated == ("undated",)
     assert archive.release("undated").date is None
     assert archive.stats().undated == 1
-    assert dt.date.today().isoformat() not in json.dumps(archive.store.chunks.get(include=["metadatas"])["metadatas"])
+    assert dt.date.today().isoformat() not in json.dumps([dict(chunk.metadata) for chunk in stored_chunks(archive)])
 
 
 def test_duplicate_ids_in_one_run_are_reported(tmp_path: Path, archive: Archive) -> None:
@@ -321,13 +324,13 @@ def test_updating_a_canonical_release_keeps_its_group_sound(tmp_path: Path, arch
     report = archive.ingest([fixed])
     assert report.updated == ("orig",)
     assert archive.copies("orig") == ["copy"]
-    assert archive.store.registry.duplicate_of("orig") is None
+    assert archive.original_of("orig") is None
     # Rewritten beyond recognition, it leaves the group and the copy stands alone.
     rewritten = write_records(
         tmp_path / "c.jsonl", [record("orig", "An unrelated statement on river ferries.", "2022-03-14")]
     )
     archive.ingest([rewritten])
-    assert archive.copies("orig") == [] and archive.store.registry.duplicate_of("copy") is None
+    assert archive.copies("orig") == [] and archive.original_of("copy") is None
     archive.delete("orig")
     assert archive.stats().duplicates == 0
 
@@ -336,9 +339,8 @@ def test_long_titles_are_cut_to_fit_the_model_window(tmp_path: Path, archive: Ar
     title = "中俄两军举行联合演习" * 40  # every character is a token: far more than the window
     body = "\n\n".join(f"Paragraph {n} of a long statement about joint exercises and patrols. " * 6 for n in range(8))
     archive.ingest([write_records(tmp_path / "cjk.jsonl", [record("cjk", body, title=title)])])
-    stored = archive.store.chunks.get(include=["documents"])["documents"]
     release = archive.release("cjk")
-    for document in stored:
+    for document in [chunk.text for chunk in stored_chunks(archive)]:
         text = archive.chunker.embedding_text(release, document)
         assert len(archive.chunker.tokens(text)) + 2 <= 256
         assert text.startswith("中俄两军") and "Test Ministry | 2020-01-01" in text

@@ -53,7 +53,7 @@ def test_a_faithful_answer_keeps_its_citation_and_streams(backend: Any, sample_a
     assert pieces == [answer.text]
     assert answer.text.startswith(FAITHFUL) and answer.generator == "llm:scripted"
     [citation] = answer.citations
-    text = sample_archive.store.release_texts([citation.doc_id])[citation.doc_id]
+    text = sample_archive.release_texts([citation.doc_id])[citation.doc_id]
     assert text[citation.start : citation.end] == citation.quote and "Ningxia" in citation.quote
     # The request: the system rules, and the passages numbered and fenced as data.
     [sent] = model.requests

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from pressqa import Archive, ConfigError, Settings
-from pressqa.retrieve.hybrid import publication_window, reciprocal_rank_fusion
-from pressqa.retrieve.issuers import IssuerMatcher
-from pressqa.store import chroma_where
+from pressqa.embedding import Embedder
+from pressqa.query.issuers import IssuerMatcher
+from pressqa.query.plan import publication_window
+from pressqa.retrieve.hybrid import reciprocal_rank_fusion
+from pressqa.store import Store
 from pressqa.types import SearchFilters, TimeSpan
 
 D = dt.date
@@ -43,30 +45,46 @@ def harbour(tmp_path_factory: pytest.TempPathFactory) -> Archive:
     return archive
 
 
-def doc_of(archive: Archive, chunk_id: str) -> str:
-    return str(archive.store.chunks.get(ids=[chunk_id])["metadatas"][0]["doc_id"])
+def found_by(archive: Archive, backend: str, query: str, filters: SearchFilters | None = None) -> set[str]:
+    """The releases one retriever of the archive's store finds for ``query`` (10 chunks at most)."""
+    filters = filters or SearchFilters()
+    store = Store(archive.path, archive.settings, create=False)  # opened afresh: what is committed
+    try:
+        if backend == "dense":
+            return {chunk.doc_id for chunk in store.dense(Embedder(Settings()).embed([query])[0], 10, filters)}
+        return {chunk.doc_id for chunk in store.chunks(store.lexical(query, 10, filters))}
+    finally:
+        store.close()
 
 
-@pytest.mark.parametrize(
-    ("filters", "expected"),
-    [
-        (SearchFilters(), {"harbour-2019", "harbour-2020", "harbour-2021", "harbour-2022", "harbour-undated"}),
-        (SearchFilters(since=D(2020, 6, 11)), {"harbour-2020", "harbour-2021", "harbour-2022"}),
-        (SearchFilters(until=D(2020, 6, 10)), {"harbour-2019"}),
-        (SearchFilters(since=D(2020, 1, 1), until=D(2021, 12, 31)), {"harbour-2020", "harbour-2021"}),
-        (SearchFilters(sources=("Port Authority",)), {"harbour-2019", "harbour-2020"}),
-        (SearchFilters(since=D(2021, 1, 1), sources=("Port Authority",)), set()),
-    ],
-)
-def test_both_retrievers_honour_the_same_filters(harbour: Archive, filters: SearchFilters, expected: set[str]) -> None:
-    keyword = {
-        doc_of(harbour, chunk_id) for chunk_id, _ in harbour.store.keyword.search("harbour dredging", 10, filters)
+# The filter table both retrievers must agree with, and with SearchFilters.admits: one
+# contract for every backend, as haystack's document stores share FilterDocumentsTest.
+FILTER_CASES = [
+    (SearchFilters(), {"harbour-2019", "harbour-2020", "harbour-2021", "harbour-2022", "harbour-undated"}),
+    (SearchFilters(since=D(2020, 6, 11)), {"harbour-2020", "harbour-2021", "harbour-2022"}),
+    (SearchFilters(until=D(2020, 6, 10)), {"harbour-2019"}),
+    (SearchFilters(since=D(2020, 1, 1), until=D(2021, 12, 31)), {"harbour-2020", "harbour-2021"}),
+    (SearchFilters(sources=("Port Authority",)), {"harbour-2019", "harbour-2020"}),
+    (SearchFilters(since=D(2021, 1, 1), sources=("Port Authority",)), set()),
+    (SearchFilters(sources=("City Council", "Port Authority"), until=D(2021, 12, 31)),
+     {"harbour-2019", "harbour-2020", "harbour-2021"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["dense", "keyword"])
+@pytest.mark.parametrize(("filters", "expected"), FILTER_CASES)
+def test_every_retriever_honours_the_filter_contract(
+    harbour: Archive, backend: str, filters: SearchFilters, expected: set[str]
+) -> None:
+    admitted = {
+        doc_id for doc_id, date, source, _ in RELEASES if filters.admits(date and D.fromisoformat(date), source)
     }
-    vector = harbour.embedder.embed(["harbour dredging"])[0]
-    found = harbour.store.chunks.query(query_embeddings=[vector], n_results=10, where=chroma_where(filters))
-    dense = {str(metadata["doc_id"]) for metadata in found["metadatas"][0]}  # type: ignore[index]
-    assert keyword == expected
-    assert dense == expected
+    assert admitted == expected
+    assert found_by(harbour, backend, "harbour dredging", filters) == expected
+
+
+@pytest.mark.parametrize(("filters", "expected"), FILTER_CASES)
+def test_search_honours_the_filters(harbour: Archive, filters: SearchFilters, expected: set[str]) -> None:
     hits = harbour.search("harbour dredging", since=filters.since, until=filters.until, sources=filters.sources, k=10)
     assert {hit.doc_id for hit in hits} == expected
 
@@ -212,11 +230,8 @@ class _PrefersFerries:
 
 def test_a_reranker_reorders_the_candidates(harbour: Archive) -> None:
     assert harbour.search("harbour dredging works", k=1)[0].doc_id != "harbour-2022"
-    harbour.reranker = _PrefersFerries()
-    try:
-        assert harbour.search("harbour dredging works", k=1)[0].doc_id == "harbour-2022"
-    finally:
-        harbour.reranker = None
+    with Archive.open(harbour.path, reranker=_PrefersFerries()) as reranked:
+        assert reranked.search("harbour dredging works", k=1)[0].doc_id == "harbour-2022"
 
 
 def test_a_reranker_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
@@ -243,15 +258,11 @@ def test_the_keyword_index_grows_and_shrinks_in_place(tmp_path: Path) -> None:
         archive.ingest([added])
         # What the first ingest wrote is still there: the new release was added to it, not rebuilt with it.
         assert written <= {path.name for path in index.iterdir()}
-        found = archive.store.keyword.search("Zorblatt", 10)
-        assert [doc_of(archive, chunk_id) for chunk_id, _ in found] == ["ferry"]
-        assert archive.store.keyword.generation == archive.store.registry.generation
+        assert found_by(archive, "keyword", "Zorblatt") == {"ferry"}
+        assert archive.check().ok  # the index holds the registered chunks, at the registry's generation
 
         archive.delete("ferry")
-        assert archive.store.keyword.search("Zorblatt", 10) == []
-        assert len(archive.store.keyword.ids) == len(RELEASES)
-    with Archive.open(tmp_path / "archive") as reopened:  # what was committed is what another process reads
-        assert reopened.store.keyword.search("Zorblatt", 10) == []
-        assert {doc_of(reopened, chunk_id) for chunk_id, _ in reopened.store.keyword.search("dredging", 10)} == {
-            i for i, _, _, _ in RELEASES
-        }
+        assert archive.check().ok
+    # What was committed is what another process reads.
+    assert found_by(archive, "keyword", "Zorblatt") == set()
+    assert found_by(archive, "keyword", "dredging") == {i for i, _, _, _ in RELEASES}

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pressqa.retrieve.timeparse import parse_time
+from pressqa.query.timeparse import parse_time
 
 D = dt.date
 

@@ -10,9 +10,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pressqa.answer.engine import AnswerStream, ExtractiveGenerator, Generator
-from pressqa.answer.followup import standalone_question, user_questions
 from pressqa.answer.llm import LLMGenerator
 from pressqa.answer.sources import Source
+from pressqa.answer.verify import Verifier
 from pressqa.embedding import Embedder
 from pressqa.errors import ArchiveLockedError, ConfigError
 from pressqa.fsutil import WriteLock, out_of_space_named
@@ -22,13 +22,23 @@ from pressqa.ingest.dedupe import Deduper
 from pressqa.ingest.pipeline import IngestRun, ProgressCallback
 from pressqa.ingest.readers import RecordFields
 from pressqa.llms.backends import load_llm
+from pressqa.query.followup import standalone_question, user_questions
+from pressqa.query.plan import make_plan
 from pressqa.retrieve.hybrid import hybrid_search
-from pressqa.retrieve.issuers import IssuerMatcher
 from pressqa.retrieve.rerank import CrossEncoderReranker, Reranker
-from pressqa.retrieve.timeparse import parse_time
 from pressqa.settings import Settings, load_settings
-from pressqa.store import UNKNOWN_ISSUER, Store
-from pressqa.types import Answer, ArchiveCheck, ArchiveStats, Hit, IngestReport, QueryPlan, Release, SearchFilters
+from pressqa.store import Store
+from pressqa.types import (
+    UNKNOWN_ISSUER,
+    Answer,
+    ArchiveCheck,
+    ArchiveStats,
+    Citation,
+    Hit,
+    IngestReport,
+    QueryPlan,
+    Release,
+)
 
 # The ``llm`` that names the offline extractive answerer, whatever ``Settings.llm`` says.
 OFFLINE = "offline"
@@ -46,16 +56,12 @@ class Archive:
     ...     print(len(report.added), "added,", len(report.failed), "failed")
     """
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, embedder: Embedder, reranker: Reranker | None) -> None:
         self.settings = settings
-        self.store = store
-        self.embedder = Embedder(settings)
+        self._store = store
+        self._embedder = embedder
+        self._reranker = reranker
         self._chunker: Chunker | None = None
-        # Reorders search candidates when set (retrieve/rerank.py): from settings.reranker_path,
-        # or any object with a ``score(question, passages)`` method assigned here.
-        self.reranker: Reranker | None = None
-        if settings.reranker_path is not None:
-            self.reranker = CrossEncoderReranker(settings.reranker_path, settings.device)
 
     @classmethod
     def open(
@@ -65,6 +71,8 @@ class Archive:
         settings: Settings | None = None,
         create: bool = True,
         for_check: bool = False,
+        embedder: Embedder | None = None,
+        reranker: Reranker | None = None,
     ) -> Archive:
         """Open the archive at ``path`` (default: ``settings.archive``), creating it if asked.
 
@@ -74,11 +82,18 @@ class Archive:
         do).  ``for_check`` opens a damaged archive for ``check`` to report and repair, and
         leaves an interrupted write for ``check`` to report (otherwise opening finishes it).
         An archive on a read-only folder can be searched and asked, not written.
+
+        ``embedder`` turns texts into vectors (default: the model ``settings`` name, loaded on
+        first use); ``reranker``, any object with a ``score(question, passages)`` method,
+        reorders search candidates (default: ``settings.reranker_path``'s cross-encoder, or none).
         """
         settings = settings or load_settings()
         if path is not None:
             settings = settings.model_copy(update={"archive": Path(path)})
-        archive = cls(Store(settings.archive, settings, create=create, for_check=for_check), settings)
+        if reranker is None and settings.reranker_path is not None:
+            reranker = CrossEncoderReranker(settings.reranker_path, settings.device)
+        store = Store(settings.archive, settings, create=create, for_check=for_check)
+        archive = cls(store, settings, embedder or Embedder(settings), reranker)
         if not for_check:
             archive._catch_up()
         return archive
@@ -86,11 +101,11 @@ class Archive:
     def _catch_up(self) -> None:
         """Finish what an interrupted writer left, unless a writer is at work right now or
         the archive is read-only (search serves only what the registry holds either way)."""
-        if self.store.read_only or not self.store.needs_recovery():
+        if self._store.read_only or not self._store.needs_recovery():
             return
         try:
             with WriteLock(self.path):
-                self.store.recover()
+                self._store.recover()
         except ArchiveLockedError:
             pass  # the running writer brings the archive in step when it finishes
 
@@ -110,8 +125,8 @@ class Archive:
         Bad inputs are listed in ``report.failed`` with the reason; they never stop the run.
         """
         with WriteLock(self.path), out_of_space_named(self.path):
-            self.store.recover()
-            run = IngestRun(self.store, self.embedder, self.chunker, self.settings)
+            self._store.recover()
+            run = IngestRun(self._store, self._embedder, self.chunker, self.settings)
             return run.run([Path(p) for p in paths], fields, progress)
 
     @property
@@ -126,9 +141,9 @@ class Archive:
         Raises ``ReleaseNotFoundError`` (and removes nothing) if any id is unknown.
         """
         with WriteLock(self.path), out_of_space_named(self.path):
-            self.store.recover()
-            removed = self.store.delete(doc_ids)
-            self.store.sync_keyword_index()
+            self._store.recover()
+            removed = self._store.delete(doc_ids)
+            self._store.sync_keyword_index()
             return removed
 
     def plan(
@@ -145,27 +160,16 @@ class Archive:
         Explicit ``since``/``until``/``sources`` win over what is read from the question;
         ``sources`` must be issuer names as stored (see ``stats().issuers``).
         """
-        if since and until and since > until:
-            raise ConfigError(f"since ({since}) is after until ({until})")
         if isinstance(sources, str):
             sources = [sources]
-        summary = self.store.registry.summary()
-        known = [issuer for issuer in summary["issuers"] if issuer != UNKNOWN_ISSUER]
-        unknown = [source for source in sources or () if source not in known]
-        if unknown:
-            raise ConfigError(
-                f"no releases from {', '.join(map(repr, unknown))} in this archive; issuers are: " + "; ".join(known)
-            )
-        filters = SearchFilters(since=since, until=until, sources=tuple(sources or ()))
-        time = parse_time(question, latest=summary["last_date"])
-        issuers = IssuerMatcher(known).match(question)
-        return QueryPlan(
-            question=question,
-            filters=filters,
-            time=time,
-            time_use=("overridden" if since or until else "boost") if time else None,
-            issuers=issuers,
-            issuers_use=("overridden" if sources else "boost") if issuers else None,
+        summary = self._store.summary()
+        return make_plan(
+            question,
+            issuers=[issuer for issuer in summary["issuers"] if issuer != UNKNOWN_ISSUER],
+            latest=summary["last_date"],
+            since=since,
+            until=until,
+            sources=sources or (),
         )
 
     def search(
@@ -186,8 +190,8 @@ class Archive:
             plan = question
         else:
             plan = self.plan(question, since=since, until=until, sources=sources)
-        self.store.refresh()
-        return hybrid_search(self.store, self.embedder, plan, k, self.reranker)
+        self._store.refresh()
+        return hybrid_search(self._store, self._embedder, plan, k, self._reranker)
 
     def ask(
         self,
@@ -235,20 +239,20 @@ class Archive:
         generator = self._generator(llm)
         hits = self.search(plan, k=k or self.settings.answer_sources)
         if generator.reads_whole_releases:
-            texts = self.store.release_texts([hit.doc_id for hit in hits])
+            texts = self._store.release_texts([hit.doc_id for hit in hits])
             numbered = [Source.of(n, hit, texts[hit.doc_id], 0) for n, hit in enumerate(hits, 1) if hit.doc_id in texts]
         else:
             numbered = [Source.of(n, hit, hit.text, hit.start) for n, hit in enumerate(hits, 1)]
         # Quotes of the extractive answerer are the release's own words; reworded claims
         # of a language model may also stand on closeness in meaning.
-        embed = None if isinstance(generator, ExtractiveGenerator) else self.embedder.embed
+        embed = None if isinstance(generator, ExtractiveGenerator) else self._embedder.embed
         return AnswerStream(
             plan.question,
             plan,
             hits,
             numbered,
             generator,
-            self.store.keyword.idf,
+            self._store.idf,
             embed,
             {"retrieve": time.perf_counter() - started},
             asked,
@@ -279,47 +283,74 @@ class Archive:
     def _generator(self, llm: LLM | str | None) -> Generator:
         llm = llm if llm is not None else self.settings.llm
         if llm is None or llm == OFFLINE:
-            return ExtractiveGenerator(self.store.keyword.idf)
+            return ExtractiveGenerator(self._store.idf)
         if isinstance(llm, str):
             llm = load_llm(llm, self.settings.llm_timeout)
         return LLMGenerator(llm)
 
     def release(self, doc_id: str) -> Release:
         """Metadata of one stored release (its ``text`` is left empty)."""
-        return self.store.registry.release(doc_id)
+        return self._store.release(doc_id)
+
+    def release_texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The whole text of each release, as ingested: citations' ``start``/``end`` point
+        into it.  Unknown ids are left out."""
+        return self._store.release_texts(doc_ids)
+
+    def original_of(self, doc_id: str) -> str | None:
+        """The release that ``doc_id`` was found to copy (the oldest of its group), or None."""
+        return self._store.duplicate_of(doc_id)
+
+    def releases(self) -> list[Release]:
+        """Metadata of every release, oldest first (undated last)."""
+        return self._store.releases()
 
     def recent(self, *, per_issuer: int = 1) -> list[Release]:
         """The newest releases of each issuer, biggest issuers first (metadata only)."""
-        return self.store.registry.recent(per_issuer)
+        return self._store.recent(per_issuer)
 
     def copies(self, doc_id: str) -> list[str]:
         """Ids of the releases linked to ``doc_id`` as its duplicates."""
-        return self.store.registry.copies_of(doc_id)
+        return self._store.copies_of(doc_id)
 
     def group(self, reference: str) -> set[str]:
         """The releases a reference names (an id, or the path of the file it came from) and
         every release linked with them as copies; empty if it names none."""
         found: set[str] = set()
-        for doc_id in self.store.registry.find(reference):
-            canonical = self.store.registry.duplicate_of(doc_id) or doc_id
-            found |= {doc_id, canonical, *self.store.registry.copies_of(canonical)}
+        for doc_id in self._store.find(reference):
+            canonical = self._store.duplicate_of(doc_id) or doc_id
+            found |= {doc_id, canonical, *self._store.copies_of(canonical)}
         return found
 
     def stats(self) -> ArchiveStats:
-        return self.store.stats()
+        return self._store.stats()
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the indexes now, so that the first question is
+        answered as fast as the next (a server does this before it listens)."""
+        self.search("warm-up")
+
+    def citation_holds(self, statement: str, citation: Citation) -> bool:
+        """Whether the citation check that every answer passes accepts ``statement`` as
+        said by ``citation``'s quoted passage (the eval harness re-checks answers with it)."""
+        hit = Hit(doc_id=citation.doc_id, chunk_id="", title=citation.title, text=citation.quote,
+                  start=citation.start, end=citation.end, score=0.0, source=citation.source,
+                  date=citation.date, url=citation.url)  # fmt: skip
+        source = Source.of(1, hit, citation.quote, citation.start)
+        return Verifier([source], self._store.idf, self._embedder.embed).support(statement, source) is not None
 
     def check(self, *, repair: bool = False, force: bool = False) -> ArchiveCheck:
         """Whether the registry, Chroma and the keyword index agree; with ``repair``, put
         right what can be (see ``Store.check``): a lost registry is rebuilt from Chroma, and
         what cannot be re-added is dropped only with ``force``.  Repairing takes the write lock."""
         if not repair:
-            return self.store.check(repair=False)
+            return self._store.check(repair=False)
         deduper = Deduper(self.settings.near_duplicate_threshold, self.settings.minhash_permutations)
         with WriteLock(self.path), out_of_space_named(self.path):
-            return self.store.check(repair=True, force=force, adopt=lambda groups: adopt(self.store, deduper, groups))
+            return self._store.check(repair=True, force=force, adopt=lambda groups: adopt(self._store, deduper, groups))
 
     def close(self) -> None:
-        self.store.close()
+        self._store.close()
 
     def __enter__(self) -> Archive:
         return self

@@ -8,7 +8,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import sys
 import textwrap
 import threading
@@ -16,12 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings
+from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings, present
 from pressqa.llms.backends import load_llm
 from pressqa.settings import load_settings
-from pressqa.types import IngestProgress, IngestReport, QueryPlan, SearchFilters, printable
+from pressqa.types import IngestProgress, IngestReport, printable
 
 EXIT_ERROR = 1
 EXIT_SOME_INPUTS_FAILED = 3
@@ -90,12 +87,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def format_report(report: IngestReport, archive: Path) -> str:
     chunks_per_s = report.chunks_added / report.seconds if report.seconds else 0.0
-    moved = f"{len(report.moved)} moved, " if report.moved else ""
     lines = [
-        f"Archive {archive}: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{report.unchanged} unchanged, {moved}{report.failed_count} failed "
-        f"({report.chunks_added} chunks written, {report.chunks_removed} removed, "
-        f"{report.seconds:.1f} s, {chunks_per_s:.1f} chunks/s)"
+        f"Archive {archive}: {present.report_counts(report)} ({report.chunks_added} chunks written, "
+        f"{report.chunks_removed} removed, {report.seconds:.1f} s, {chunks_per_s:.1f} chunks/s)"
     ]
     if report.undated:
         lines.append(
@@ -107,7 +101,7 @@ def format_report(report: IngestReport, archive: Path) -> str:
     lines += [f"NOTE {note.shown()}" for note in report.notes]
     lines += [f"FAILED {problem.shown()}" for problem in report.failed]
     if report.unlisted:
-        lines.append(f"... {report.unlisted} more failed input(s) not listed; all failures by kind:")
+        lines.append(f"... {present.unlisted_heading(report)}")
         lines += [f"  {count:8d}  {printable(kind)}" for kind, count in report.failure_reasons.items()]
     return "\n".join(lines)
 
@@ -161,14 +155,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"plan": dataclasses.asdict(plan), "hits": [dataclasses.asdict(hit) for hit in hits]})
         return 0
-    understood = format_plan(plan)
+    understood = present.plan_lines(plan)
     if understood:
         print("\n".join(understood) + "\n")
     if not hits:
         print("No release in the archive matches.")
     for number, hit in enumerate(hits, 1):
         print(f"[{number}] {hit.title}")
-        print(f"    {hit.source or 'unknown issuer'} | {hit.date or 'undated'} | {hit.url or hit.doc_id}")
+        print(f"    {present.issuer_label(hit.source)} | {present.date_label(hit.date)} | {hit.url or hit.doc_id}")
         if hit.copies:
             print(f"    copies: {', '.join(hit.copies)}")
         print(textwrap.indent(textwrap.fill(hit.text, 96), "    > "))
@@ -288,50 +282,24 @@ def print_answer(stream: AnswerStream) -> Answer:
     answer = stream.answer
     if answer.asked:
         print(f"(read as: {answer.question})")
-    understood = format_plan(answer.plan) if answer.plan else []
+    understood = present.plan_lines(answer.plan) if answer.plan else []
     if understood:
         print("\n".join(understood) + "\n")
     if answer.abstained:
         if answer.hits:
             print("Closest releases:")
         for hit in answer.hits:
-            print(
-                f"  - {hit.title} ({hit.source or 'unknown issuer'}, {hit.date or 'undated'}) {hit.url or hit.doc_id}"
-            )
+            print(f"  - {present.release_line(hit.source, hit.date, hit.title)} {hit.url or hit.doc_id}")
         return answer
     print("Sources:")
     for citation in answer.citations:
         where = citation.url or citation.doc_id
         print(f"[{citation.number}] {citation.title}")
-        print(f"    {citation.source or 'unknown issuer'} | {citation.date or 'undated'} | {where}")
+        print(f"    {present.issuer_label(citation.source)} | {present.date_label(citation.date)} | {where}")
         print(textwrap.indent(textwrap.fill(f'"{citation.quote}"', 92), "    "))
         if citation.copies:
             print(f"    copies: {', '.join(citation.copies)}")
     return answer
-
-
-PLAN_USE = {"boost": "favoured, not enforced", "overridden": "set aside for the explicit filters"}
-
-
-def format_plan(plan: QueryPlan) -> list[str]:
-    """What was read from the question and which filters hold, one line each."""
-    lines = []
-    if plan.time is not None and plan.time_use:
-        lines.append(f'Time in the question: "{plan.time.phrase}" = {plan.time.label()} ({PLAN_USE[plan.time_use]})')
-    if plan.issuers and plan.issuers_use:
-        lines.append(f"Issuer named in the question: {'; '.join(plan.issuers)} ({PLAN_USE[plan.issuers_use]})")
-    if plan.filters != SearchFilters():
-        lines.append(f"Filters: {format_filters(plan.filters)}")
-    return lines
-
-
-def format_filters(filters: SearchFilters) -> str:
-    parts = []
-    if filters.since or filters.until:
-        parts.append(f"published {filters.since or '...'} to {filters.until or '...'}")
-    if filters.sources:
-        parts.append("issuers " + "; ".join(filters.sources))
-    return ", ".join(parts)
 
 
 def iso_date(value: str) -> dt.date:
@@ -529,16 +497,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except PressQAError as err:
         print(f"pressqa: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    except httpx.TransportError as err:
-        chroma_url = args.chroma_url or os.environ.get("PRESSQA_CHROMA_URL")
-        if not chroma_url:
-            raise
-        print(
-            f"pressqa: error: the Chroma server at {chroma_url} stopped answering ({err}); start it again and "
-            "rerun the command (an interrupted ingest is completed by the rerun)",
-            file=sys.stderr,
-        )
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("pressqa: interrupted; rerun the same command to finish", file=sys.stderr)

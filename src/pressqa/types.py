@@ -59,6 +59,9 @@ def make_chunk_id(doc_id: str, version: str, index: int) -> str:
     return f"{doc_id}#{version}#{index}"
 
 
+UNKNOWN_ISSUER = "(unknown)"  # how statistics count releases whose issuer was not found
+
+
 def describe(release: Release) -> str:
     """``title | issuer | date``: the header put before each chunk's text when it is
     embedded and keyword-indexed, so a passage is found by who said it and when."""

@@ -20,7 +20,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pressqa.answer.question import (
+from pressqa.answer.sources import Source, TermWeights
+from pressqa.query.plan import publication_filter
+from pressqa.query.question import (
     DAY,
     PLACE_CUES,
     QuestionType,
@@ -31,9 +33,7 @@ from pressqa.answer.question import (
     quantities,
     question_type,
 )
-from pressqa.answer.sentences import stem, words
-from pressqa.answer.sources import Source, TermWeights
-from pressqa.retrieve.hybrid import publication_filter
+from pressqa.text import stem, words
 from pressqa.types import QueryPlan
 
 # Weights of the score parts; measured on the dev questions (eval/RESULTS.md).

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from pressqa.answer.sentences import content_terms, split_sentences
+from pressqa.text import content_terms, split_sentences
 from pressqa.types import Hit
 
 # Stemmed term -> weight (BM25's inverse document frequency over the archive's chunks).

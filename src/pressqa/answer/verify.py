@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pressqa.answer.question import DATELIKE
-from pressqa.answer.sentences import content_terms, split_sentences
 from pressqa.answer.sources import Source, TermWeights
+from pressqa.query.question import DATELIKE
+from pressqa.text import content_terms, split_sentences
 from pressqa.types import Citation
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pressqa.answer.sources import Source
-from pressqa.answer.verify import MARKER, Verifier, claims
+from pressqa.answer.verify import MARKER, claims
 from pressqa.archive import Archive
 from pressqa.errors import ConfigError
 from pressqa.eval.metrics import (
@@ -204,18 +203,11 @@ def _support(archive: Archive, answer: Answer) -> tuple[int, int, int]:
             by_number[int(n)] for group in MARKER.findall(sentence) for n in group.split(",") if int(n) in by_number
         ]
         statement = MARKER.sub(" ", sentence)
-        if any(_checker_supports(archive, statement, citation) for citation in cited):
+        if any(archive.citation_holds(statement, citation) for citation in cited):
             checker += 1
         if any(lexical_support(statement, f"{c.quote} {c.title} {c.source or ''} {c.date or ''}") for c in cited):
             lexical += 1
     return checker, lexical, len(sentences)
-
-
-def _checker_supports(archive: Archive, statement: str, citation: Citation) -> bool:
-    hit = Hit(doc_id=citation.doc_id, chunk_id="", title=citation.title, text=citation.quote, start=citation.start,
-              end=citation.end, score=0.0, source=citation.source, date=citation.date, url=citation.url)  # fmt: skip
-    source = Source.of(1, hit, citation.quote, citation.start)
-    return Verifier([source], archive.store.keyword.idf, archive.embedder.embed).support(statement, source) is not None
 
 
 def cause_of(result: QuestionResult, verdicts: Sequence[bool]) -> str | None:

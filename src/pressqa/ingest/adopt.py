@@ -11,20 +11,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from pressqa.ingest.dedupe import Deduper
 from pressqa.ingest.metadata import text_hash
-from pressqa.store import DuplicateMatch, Store, StoredRelease, assemble_text, release_of
+from pressqa.store import DuplicateMatch, Store, StoredChunk, StoredRelease, assemble_text
 from pressqa.types import Chunk
 
 
-def adopt(store: Store, deduper: Deduper, groups: Sequence[Sequence[tuple[str, str, dict[str, Any]]]]) -> None:
+def adopt(store: Store, deduper: Deduper, groups: Sequence[Sequence[StoredChunk]]) -> None:
     """Register the releases of ``groups`` (each every chunk of one release's version)."""
     stored = [_stored(chunks, deduper) for chunks in groups]
     # Matched oldest first, as the ingests that wrote them would have met them.
     stored.sort(key=lambda item: (item.release.date is None, item.release.date or dt.date.min, item.release.doc_id))
-    deduper.add_many(store.registry.fingerprints())
+    deduper.add_many(store.fingerprints())
     links: list[DuplicateMatch] = []
     for item in stored:
         doc_id = item.release.doc_id
@@ -32,23 +31,22 @@ def adopt(store: Store, deduper: Deduper, groups: Sequence[Sequence[tuple[str, s
         if match:
             links.append((doc_id, *match))
         deduper.add(doc_id, item.text_hash, item.minhash)
-    store.registry.write(stored, links)
+    store.register(stored, links)
 
 
-def _stored(chunks: Sequence[tuple[str, str, dict[str, Any]]], deduper: Deduper) -> StoredRelease:
-    ordered = sorted(chunks, key=lambda chunk: int(chunk[2]["chunk"]))
-    first = ordered[0][2]
-    text = assemble_text((document, metadata) for _, document, metadata in ordered)
+def _stored(chunks: Sequence[StoredChunk], deduper: Deduper) -> StoredRelease:
+    ordered = sorted(chunks, key=lambda chunk: chunk.index)
+    first = ordered[0].metadata
+    text = assemble_text(ordered)
     distributed = first.get("distributed_at")
     release = dataclasses.replace(
-        release_of(first),
+        ordered[0].release,
         text=text,
         origin=str(first.get("origin", "")),
         distributed_at=dt.datetime.fromisoformat(distributed) if distributed else None,
     )
     pieces = tuple(
-        Chunk(chunk_id, release.doc_id, int(metadata["chunk"]), document, int(metadata["start"]), int(metadata["end"]))
-        for chunk_id, document, metadata in ordered
+        Chunk(chunk.chunk_id, release.doc_id, chunk.index, chunk.text, chunk.start, chunk.end) for chunk in ordered
     )
     # Chunks written before the first one kept the full hash carry only its version, which
     # then stands for it (the next ingest of the same file re-embeds it once).

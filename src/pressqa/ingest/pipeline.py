@@ -109,11 +109,11 @@ class IngestRun:
                 self.notes.append(IngestProblem(item.origin, reason))
             item = dataclasses.replace(item, date=None)
         digest = content_hash(item)  # of what was read, not of the id: the same under the first id
-        previous = self.store.registry.content_hash(item.doc_id)
+        previous = self.store.content_hash(item.doc_id)
         if previous is None and item.id_from_location:
             first = self._first_id(item, digest)
             if first is not None:
-                item, previous = dataclasses.replace(item, doc_id=first), self.store.registry.content_hash(first)
+                item, previous = dataclasses.replace(item, doc_id=first), self.store.content_hash(first)
         if previous == digest:
             self.unchanged += 1
             return False
@@ -138,15 +138,14 @@ class IngestRun:
         """The id a release new under its own id was first given, if its file moved: it is
         found where it was read last, or as the same release (``digest``) read from a file of
         the same name at a place that is gone."""
-        registry = self.store.registry
         # By place only for a whole file: a record's line number moves when lines are added.
-        known = registry.at_origin(item.origin) if origin_file(item.origin) == item.origin else None
+        known = self.store.at_origin(item.origin) if origin_file(item.origin) == item.origin else None
         if known is None:
-            known = registry.moved(digest, item.origin, taken=self._seen)
+            known = self.store.moved(digest, item.origin, taken=self._seen)
             if known is None:
                 return None
             self.moved.append(known)
-            registry.set_origin(known, item.origin)
+            self.store.set_origin(known, item.origin)
         if known in self._seen:
             return None
         self._seen[known] = item.origin
@@ -164,7 +163,7 @@ class IngestRun:
             ]
         )
         if not self._deduper_loaded:
-            self.deduper.add_many(self.store.registry.fingerprints())
+            self.deduper.add_many(self.store.fingerprints())
             self._deduper_loaded = True
         links = []
         for item in batch:

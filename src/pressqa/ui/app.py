@@ -24,11 +24,11 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from pressqa import present
 from pressqa.archive import Archive
 from pressqa.errors import ConfigError, PressQAError
 from pressqa.settings import Settings
-from pressqa.store import UNKNOWN_ISSUER
-from pressqa.types import Answer, IngestProgress, IngestReport, QueryPlan
+from pressqa.types import UNKNOWN_ISSUER, Answer, IngestProgress, IngestReport, QueryPlan
 from pressqa.ui import render
 from pressqa.ui.guard import LOOPBACK_NAMES, guarded, served_names
 
@@ -99,12 +99,12 @@ class ArchiveApp:
     def _sources_html(self, answer: Answer) -> str:
         if answer.abstained:
             return render.closest_releases(answer.hits)
-        texts = self.archive.store.release_texts([citation.doc_id for citation in answer.citations])
+        texts = self.archive.release_texts([citation.doc_id for citation in answer.citations])
         return render.source_cards(answer.citations, texts, self._describe_copy)
 
     def _describe_copy(self, doc_id: str) -> str:
         release = self.archive.release(doc_id)
-        return f"{release.source or 'unknown issuer'}, {release.date or 'undated'}: {release.title}"
+        return present.release_line(release.source, release.date, release.title)
 
     def _overview(self) -> tuple[str, pd.DataFrame, Any]:
         stats = self.archive.stats()
@@ -290,17 +290,14 @@ class ArchiveApp:
 
 
 def _report_markdown(report: IngestReport) -> str:
-    lines = [
-        f"**{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
-        f"{len(report.duplicates)} duplicates, {report.failed_count} failed** ({report.chunks_added} passages)"
-    ]
+    lines = [f"**{present.report_counts(report)}** ({report.chunks_added} passages)"]
     # Uploads sit in Gradio's temporary folder: the file's own name is what the user knows.
     for label, problems in (("note", report.notes), ("failed", report.failed)):
         for problem in problems:
             shown = dataclasses.replace(problem, path=Path(problem.path).name).shown()
             lines.append(f"- {label}: {render.escape_markdown(shown)}")
     if report.unlisted:
-        lines.append(f"- {report.unlisted} more failed inputs not listed; all failures by kind:")
+        lines.append(f"- {render.escape_markdown(present.unlisted_heading(report))}")
         lines += [f"  - {count}: {render.escape_markdown(kind)}" for kind, count in report.failure_reasons.items()]
     lines += [f"- duplicate of {render.escape_markdown(link.canonical_id)}" for link in report.duplicates]
     return "\n".join(lines)

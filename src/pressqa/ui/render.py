@@ -5,10 +5,12 @@ here, and only http(s) links are made clickable, so a release holding ``<script>
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Callable, Sequence
 
+from pressqa import present
 from pressqa.answer.verify import MARKER
 from pressqa.types import Answer, ArchiveStats, Citation, Hit
 
@@ -49,8 +51,8 @@ def safe_link(url: str | None, label: str) -> str:
     return text
 
 
-def _meta(source: str | None, date: object, url: str | None, doc_id: str) -> str:
-    parts = [html.escape(source or "unknown issuer"), html.escape(str(date or "undated"))]
+def _meta(source: str | None, date: dt.date | None, url: str | None, doc_id: str) -> str:
+    parts = [html.escape(present.issuer_label(source)), html.escape(present.date_label(date))]
     link = safe_link(url, url) if url else html.escape(doc_id)
     return f'<div class="pq-meta">{" · ".join(parts)} · {link}</div>'
 
@@ -110,14 +112,7 @@ def answer_with_citations(answer: Answer) -> str:
     """The answer and its sources as markdown, for copying into notes or an article."""
     if answer.abstained:
         return answer.text
-    lines = [answer.text, ""]
-    for citation in answer.citations:
-        where = f" <{citation.url}>" if citation.url else f" ({citation.doc_id})"
-        lines.append(
-            f"[{citation.number}] {citation.source or 'unknown issuer'}, {citation.date or 'undated'}: "
-            f'"{citation.title}"{where}. Quote: "{citation.quote}"'
-        )
-    return "\n".join(lines)
+    return "\n".join([answer.text, "", *(present.citation_line(citation) for citation in answer.citations)])
 
 
 def overview(stats: ArchiveStats) -> str:

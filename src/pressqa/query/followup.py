@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pressqa.errors import ConfigError
-from pressqa.retrieve.timeparse import parse_time
+from pressqa.query.timeparse import parse_time
 
 Message = Mapping[str, Any]
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pressqa.answer.sentences import content_terms, stem
+from pressqa.text import content_terms, stem
 
 AnswerKind = Literal["number", "date", "person", "place", "name", "other"]
 

@@ -1,0 +1,68 @@
+"""Plain text for what the CLI and the page both show: a release's issuer and date, a
+citation, a search plan, an ingest report.  One wording, so a user who reads both sees the
+same words for the same thing (the page escapes what it puts into markdown or HTML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pressqa.types import Citation, IngestReport, QueryPlan, SearchFilters
+
+PLAN_USE = {"boost": "favoured, not enforced", "overridden": "set aside for the explicit filters"}
+
+
+def issuer_label(source: str | None) -> str:
+    return source or "unknown issuer"
+
+
+def date_label(date: dt.date | None) -> str:
+    return date.isoformat() if date else "undated"
+
+
+def release_line(source: str | None, date: dt.date | None, title: str) -> str:
+    """``issuer, date: title``."""
+    return f"{issuer_label(source)}, {date_label(date)}: {title}"
+
+
+def citation_line(citation: Citation) -> str:
+    """A numbered citation on one line, quote included, for notes and articles."""
+    where = f" <{citation.url}>" if citation.url else f" ({citation.doc_id})"
+    return (
+        f"[{citation.number}] {issuer_label(citation.source)}, {date_label(citation.date)}: "
+        f'"{citation.title}"{where}. Quote: "{citation.quote}"'
+    )
+
+
+def plan_lines(plan: QueryPlan) -> list[str]:
+    """What was read from the question and which filters hold, one line each."""
+    lines = []
+    if plan.time is not None and plan.time_use:
+        lines.append(f'Time in the question: "{plan.time.phrase}" = {plan.time.label()} ({PLAN_USE[plan.time_use]})')
+    if plan.issuers and plan.issuers_use:
+        lines.append(f"Issuer named in the question: {'; '.join(plan.issuers)} ({PLAN_USE[plan.issuers_use]})")
+    if plan.filters != SearchFilters():
+        lines.append(f"Filters: {filters_text(plan.filters)}")
+    return lines
+
+
+def filters_text(filters: SearchFilters) -> str:
+    parts = []
+    if filters.since or filters.until:
+        parts.append(f"published {filters.since or '...'} to {filters.until or '...'}")
+    if filters.sources:
+        parts.append("issuers " + "; ".join(filters.sources))
+    return ", ".join(parts)
+
+
+def report_counts(report: IngestReport) -> str:
+    """``3 added, 1 updated, 40 unchanged, 2 moved, 1 duplicates, 0 failed``."""
+    moved = f"{len(report.moved)} moved, " if report.moved else ""
+    return (
+        f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, {moved}"
+        f"{len(report.duplicates)} duplicates, {report.failed_count} failed"
+    )
+
+
+def unlisted_heading(report: IngestReport) -> str:
+    """Said before the count of every kind of failure, when there were too many to list."""
+    return f"{report.unlisted} more failed input(s) not listed; all failures by kind:"

@@ -1,0 +1,74 @@
+"""A question's search plan: the filters given, and the time and issuers read from its words;
+and the publication window in which releases report on a time the question names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from pressqa.errors import ConfigError
+from pressqa.query.issuers import IssuerMatcher
+from pressqa.query.timeparse import parse_time
+from pressqa.types import QueryPlan, SearchFilters, TimeSpan
+
+# Releases report events on the day or after: how long after a span its news still counts.
+PUBLICATION_LAG = {
+    "day": dt.timedelta(days=7),
+    "month": dt.timedelta(days=31),
+    "year": dt.timedelta(days=62),
+    "range": dt.timedelta(days=62),
+    "fiscal-year": dt.timedelta(days=150),
+    "open": dt.timedelta(0),
+}
+
+
+def make_plan(
+    question: str,
+    *,
+    issuers: Sequence[str],
+    latest: dt.date | None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    sources: Sequence[str] = (),
+) -> QueryPlan:
+    """How ``question`` is searched in an archive of ``issuers`` whose newest release is of
+    ``latest`` (relative times are read against it).  Explicit ``since``/``until``/``sources``
+    win over what is read from the question; ``sources`` must be among ``issuers``."""
+    if since and until and since > until:
+        raise ConfigError(f"since ({since}) is after until ({until})")
+    unknown = [source for source in sources if source not in issuers]
+    if unknown:
+        raise ConfigError(
+            f"no releases from {', '.join(map(repr, unknown))} in this archive; issuers are: " + "; ".join(issuers)
+        )
+    time = parse_time(question, latest=latest)
+    named = IssuerMatcher(issuers).match(question)
+    return QueryPlan(
+        question=question,
+        filters=SearchFilters(since=since, until=until, sources=tuple(sources)),
+        time=time,
+        time_use=("overridden" if since or until else "boost") if time else None,
+        issuers=named,
+        issuers_use=("overridden" if sources else "boost") if named else None,
+    )
+
+
+def publication_filter(span: TimeSpan) -> SearchFilters:
+    """Admits the releases published when news of ``span`` comes out."""
+    since, until = publication_window(span)
+    return SearchFilters(since=since, until=until)
+
+
+def publication_window(span: TimeSpan) -> tuple[dt.date | None, dt.date | None]:
+    """The publication dates of releases likely to report on ``span``."""
+    end = later(span.end, PUBLICATION_LAG[span.kind]) if span.end else None
+    if span.kind == "fiscal-year" and span.end:
+        # A fiscal year is asked about for its totals, announced in the months after it
+        # ends; inside it fall the announcements of the year before.
+        return later(span.end, dt.timedelta(days=1)), end
+    return span.start, end
+
+
+def later(day: dt.date, delta: dt.timedelta) -> dt.date:
+    """``day + delta``, held at the last representable day (a span can end on 9999-12-31)."""
+    return day + min(delta, dt.date.max - day)
