@@ -20,10 +20,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pressqa.answer.relative_dates import DerivedDate, date_parts, derive, long_date
 from pressqa.answer.sources import Source, TermWeights
 from pressqa.query.plan import publication_filter
 from pressqa.query.question import (
     DAY,
+    IMPOSED,
     PLACE_CUES,
     QuestionType,
     entity_terms,
@@ -46,9 +48,12 @@ MIN_RELEASE_COVERAGE = 0.5
 MIN_NAME_COVERAGE = 0.66
 # Sentences an answer to a list question may have (one fact takes one sentence).
 LIST_SENTENCES = 3
+# A day in an answer to "when" counts this much (of 1) unless it stands within ANCHOR_CHARS
+# of a word of what the question asks happened.
+UNANCHORED_DAY = 0.6
+ANCHOR_CHARS = 30
 # Shorter "sentences" are headings and boilerplate ("For Immediate Release").
 MIN_SENTENCE_WORDS = 4
-_RELATIVE_DAY = re.compile(r"\b(today|yesterday|tonight|this (?:morning|afternoon|evening|week))\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
     wanted = question_type(question)
     terms = key_terms(question)
     named = entity_terms(question)
+    event_terms = set(terms) - set(named)  # "sentenced", "filed": what happened, not to whom
     weight = weights(terms)
     total = sum(weight.values()) or 1.0
     question_words = {word.lower() for word in re.findall(r"[\w.'-]+", question)}
@@ -84,7 +90,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
                 continue
             if not in_window and not _names_asked_year(plan, text):
                 continue
-            kind_score = type_score(wanted, text, question_words, source)
+            kind_score = type_score(wanted, text, question_words, source, event_terms)
             if wanted.kind != "other" and kind_score == 0:
                 continue
             # A detail sentence stands on the release's title and the sentence before it.
@@ -107,13 +113,17 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
     claims = []
     for position, candidate in enumerate(chosen):
         first_of_source = all(earlier.source is not candidate.source for earlier in chosen[:position])
-        claims.append(_claim(candidate, state and first_of_source))
+        claims.append(_claim(candidate, first_of_source, state, wanted.kind == "date", event_terms))
     return claims
 
 
-def type_score(wanted: QuestionType, sentence: str, question_words: set[str], source: Source) -> float:
+def type_score(
+    wanted: QuestionType, sentence: str, question_words: set[str], source: Source, event_terms: set[str]
+) -> float:
     """How surely ``sentence`` holds an answer of the wanted kind: 1 sure, 0 not at all."""
     if wanted.kind == "number":
+        if wanted.imposed_term and not IMPOSED.search(sentence):
+            return 0.0  # "faces up to five years" does not say what he was given
         found = [(at, text) for at, text in quantities(sentence) if text.lower().lstrip("$") not in question_words]
         if not found:
             return 0.0
@@ -126,10 +136,14 @@ def type_score(wanted: QuestionType, sentence: str, question_words: set[str], so
                 best = max(best, 0.8)
         return best
     if wanted.kind == "date":
-        if DAY.search(sentence):
-            return 1.0
-        # "announced today": the day is the release's date, which the answer states.
-        return 0.7 if source.date and _RELATIVE_DAY.search(sentence) else 0.0
+        # "concluded on Friday": the day is read against the release's date, and stated.
+        derived = derive(sentence, source.date)
+        spans = [match.span() for match in DAY.finditer(sentence)] + [(d.start, d.end) for d in derived if d.day]
+        if not spans:
+            return 0.5 if derived else 0.0
+        # A day beside the words of what the question asks happened ("filed yesterday") is
+        # surer than one elsewhere in the sentence ("announced today").
+        return 1.0 if _beside(spans, event_terms, sentence) else UNANCHORED_DAY
     if wanted.kind == "other":
         return 0.0
     candidates = names(sentence, question_words)
@@ -145,6 +159,16 @@ def type_score(wanted: QuestionType, sentence: str, question_words: set[str], so
         beside = bool(wanted.focus & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
         best = max(best, 0.5 + 0.25 * cued + 0.25 * beside)
     return best
+
+
+def _beside(spans: Sequence[tuple[int, int]], event_terms: set[str], sentence: str) -> bool:
+    """Whether one of ``spans`` is within ``ANCHOR_CHARS`` of a word of ``event_terms``."""
+    near = [match.span() for match in re.finditer(r"[A-Za-z]+", sentence) if stem(match.group().lower()) in event_terms]
+    return any(
+        start - ANCHOR_CHARS <= word_end and word_start <= end + ANCHOR_CHARS
+        for word_start, word_end in near
+        for start, end in spans
+    )
 
 
 def _published_in_window(plan: QueryPlan, source: Source) -> bool:
@@ -167,17 +191,48 @@ def _names_asked_year(plan: QueryPlan, sentence: str) -> bool:
     return any(first <= int(year) <= last for year in re.findall(r"\b((?:19|20)\d\d)\b", sentence))
 
 
-def _claim(candidate: Candidate, state_source: bool) -> str:
-    """The sentence as a claim with its marker, saying who issued it and when if asked
-    about a time or an issuer (once per source), or if the sentence says "today"."""
+def _claim(candidate: Candidate, first_of_source: bool, state: bool, asks_date: bool, event_terms: set[str]) -> str:
+    """The sentence as a claim with its marker.  Asked when, a sentence that names its day
+    only relative to the release ("yesterday") leads with the day that means and how it was
+    read; otherwise the claim says who issued it and when if asked about a time or an issuer,
+    or if the sentence says "today" (once per source)."""
     source = candidate.source
     text = source.sentence(candidate.index)
     hit = source.hit
-    if (state_source or _RELATIVE_DAY.search(text)) and (hit.source or hit.date):
-        said = ", ".join(part for part in (hit.source, hit.date and format_date(hit.date)) if part)
+    derived = derive(text, source.date)
+    day = _day_asked(event_terms, text, source.date) if asks_date else None
+    if day is not None:
+        text = f"{day.stated()}: {text}"
+    elif first_of_source and (state or derived) and (hit.source or hit.date):
+        said = ", ".join(part for part in (hit.source, hit.date and long_date(hit.date)) if part)
         text = f"{said}: {text}"
     return f"{text} [{source.number}]"
 
 
-def format_date(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+def _day_asked(event_terms: set[str], sentence: str, published: dt.date | None) -> DerivedDate | None:
+    """The day a "when" answer should state from ``sentence`` when the sentence names it
+    relative to the release ("was sentenced yesterday"): a relative phrase, unless a date
+    written out in full is nearer to the words of what the question asks happened ("the
+    murder ... on June 20, 2013" for "when was he murdered").  A written date that is the
+    release's own (a dateline) does not count."""
+    derived = [date for date in derive(sentence, published) if date.day is not None]
+    if not derived:
+        return None
+    written = [
+        (match.start(), match.end())
+        for match in DAY.finditer(sentence)
+        if published is None or date_parts(match.group()) != date_parts(long_date(published))
+    ]
+    if not written:
+        return derived[0]
+    anchors = [
+        match.start() for match in re.finditer(r"[A-Za-z]+", sentence) if stem(match.group().lower()) in event_terms
+    ]
+    if not anchors:
+        return None  # nothing to tell them apart: the sentence, with its written date, answers
+
+    def distance(span: tuple[int, int]) -> int:
+        return min(max(span[0] - anchor, anchor - span[1], 0) for anchor in anchors)
+
+    nearest = min(derived, key=lambda date: distance((date.start, date.end)))
+    return nearest if distance((nearest.start, nearest.end)) < min(map(distance, written)) else None

@@ -11,7 +11,6 @@ without a citation is dropped.
 
 from __future__ import annotations
 
-import calendar
 import itertools
 import logging
 import re
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pressqa.answer.relative_dates import STATED_DERIVATION, date_parts, derive
 from pressqa.answer.sources import Source, TermWeights
 from pressqa.query.question import DATELIKE
 from pressqa.text import content_terms, split_sentences
@@ -33,7 +33,6 @@ _LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+")
 # "first time.[1] It": a marker glued to the full stop.
 _GLUED_MARKER = re.compile(r"([.!?])(?=\[\s*\d)")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(million|billion|trillion|thousand|percent|%))?", re.IGNORECASE)
-_MONTH_NUMBERS = {name.lower()[:3]: number for number, name in enumerate(calendar.month_name) if name}
 # Words that turn a claim around: it needs a passage that says so too.
 NEGATIONS = frozenset({
     "not", "no", "never", "nor", "neither", "none", "without", "cannot", "refused", "refuses", "denied", "denies",
@@ -154,6 +153,7 @@ class Verifier:
         total = sum(weight.values()) or 1.0
         header = source.header_terms() | set(content_terms(_date_words(source)))
         dates = [match.group() for match in DATELIKE.finditer(statement)]
+        derivable = STATED_DERIVATION in statement  # a day the passage names as "yesterday"
         amounts = _amounts(DATELIKE.sub(" ", statement))
         title_amounts = _amounts(source.hit.title)
         negated = _negated(statement)
@@ -176,7 +176,8 @@ class Verifier:
                 continue  # "was not held" is not supported by "was held"
             if not _amounts_held(amounts, _amounts(passage) | title_amounts):
                 continue  # every count and sum, with its unit: "$8.3 million" is not "$8.3 billion"
-            if not all(_date_held(date, passage, source) for date in dates):
+            claimed = _underived_dates(statement, passage, source) if derivable else dates
+            if not all(_date_held(date, passage, source) for date in claimed):
                 continue
             share = sum(weight[term] for term in terms if term in found or term in header) / total
             best, best_rank = Support(source, start, end, share, own), own - extra
@@ -219,20 +220,17 @@ def _negated(text: str) -> bool:
     return bool(words & NEGATIONS) or any(word.endswith("n't") for word in words)
 
 
+def _underived_dates(statement: str, passage: str, source: Source) -> list[str]:
+    """The dates of ``statement`` left when those derived from ``passage`` (in the form
+    ``DerivedDate.stated`` writes) are taken out: the rest must be held as written."""
+    for derived in derive(passage, source.date):
+        statement = statement.replace(derived.stated(), " ")
+    return [match.group() for match in DATELIKE.finditer(statement)]
+
+
 def _date_held(expression: str, passage: str, source: Source) -> bool:
     """A date of the claim is in the passage (however spelled) or is the release's date."""
-    wanted = _date_parts(expression)
+    wanted = date_parts(expression)
     if source.date and all(value == getattr(source.date, part) for part, value in wanted.items()):
         return True
-    return any(_date_parts(match.group()) == wanted for match in DATELIKE.finditer(passage))
-
-
-def _date_parts(expression: str) -> dict[str, int]:
-    """``{"year": 2012, "month": 3, "day": 6}`` for "March 6, 2012", as far as it says."""
-    parts: dict[str, int] = {}
-    month = re.search(r"[A-Za-z]{3}", expression)
-    if month and month.group().lower() in _MONTH_NUMBERS:
-        parts["month"] = _MONTH_NUMBERS[month.group().lower()]
-    for number in re.findall(r"\d+", expression):
-        parts["year" if len(number) == 4 else "day"] = int(number)
-    return parts
+    return any(date_parts(match.group()) == wanted for match in DATELIKE.finditer(passage))

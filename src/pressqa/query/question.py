@@ -73,12 +73,25 @@ _WH = re.compile(r"\b(who|whom|whose|when|where|what|which)\b(.*)")
 class QuestionType:
     """``kind`` of answer wanted; ``focus``: stemmed words a count should stand beside
     ("how many *children*"); ``money`` when an amount of money may be it ("how much",
-    "what penalty"); ``wants_list`` for "which three publishers"."""
+    "what penalty"); ``wants_list`` for "which three publishers"; ``imposed_term`` when it
+    asks for the prison term someone was given ("what sentence did he receive")."""
 
     kind: AnswerKind
     focus: frozenset[str] = frozenset()
     money: bool = False
     wants_list: bool = False
+    imposed_term: bool = False
+
+
+# A question about a prison term, and one about the most it could be ("faces up to").
+_PRISON_TERM = re.compile(r"\b(?:sentence[sd]?|prison|imprisonment|jail)\b", re.IGNORECASE)
+_POSSIBLE = re.compile(r"\b(?:faces?|facing|maximum|minimum|up to|could|would|if convicted)\b", re.IGNORECASE)
+# A sentence that says a term was given: "was sentenced to", "sentenced him to", "ordered to serve".
+IMPOSED = re.compile(
+    r"\b(?:was|were|been|being|is|are)\s+(?:also\s+)?sentenced\b|\bsentenced\s+(?:\w+\s+){0,3}?to\b"
+    r"|\bordered\s+(?:\w+\s+)?to\s+serve\b",
+    re.IGNORECASE,
+)
 
 
 def question_type(question: str) -> QuestionType:
@@ -91,8 +104,9 @@ def question_type(question: str) -> QuestionType:
     wants_list = bool(_LIST_COUNT.search(lowered) or _PLURAL_HEAD.search(lowered))
     how = _HOW.search(lowered)
     wh = _WH.search(lowered)
+    imposed = bool(_PRISON_TERM.search(question)) and not _POSSIBLE.search(question)
     if how and (not wh or how.start() <= wh.start()):
-        return QuestionType("number", _noun_phrase(how.group(2)), how.group(1) == "much", wants_list)
+        return QuestionType("number", _noun_phrase(how.group(2)), how.group(1) == "much", wants_list, imposed)
     if not wh:
         return QuestionType("other", wants_list=wants_list)
     word, rest = wh.group(1), wh.group(2)
@@ -110,7 +124,9 @@ def question_type(question: str) -> QuestionType:
     for head in following[:6]:
         if head in HEAD_KIND:
             kind = HEAD_KIND[head]
-            return QuestionType(kind, focus, money=kind == "number", wants_list=wants_list)
+            return QuestionType(
+                kind, focus, money=kind == "number", wants_list=wants_list, imposed_term=imposed and kind == "number"
+            )
     # "Which drug", "which publishers", "what was the operation called": a name.
     named = {"name", "called", "operation", "investigation"}
     kind = "name" if word == "which" or named & set(following) else "other"

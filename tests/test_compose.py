@@ -1,0 +1,188 @@
+"""Answers that compose: a day a release names only as "yesterday" or "on Friday" is stated
+as a date, read against the release's own date, and checked by the same rule; a question
+about the prison term someone was given is not answered with the term he faced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+import pytest
+
+from pressqa import Archive
+from pressqa.answer.relative_dates import derive
+from pressqa.answer.sources import Source
+from pressqa.answer.verify import CitationBook, Verifier, claims
+from pressqa.query.question import question_type
+from pressqa.types import Hit
+
+D = dt.date
+
+# Releases written for these tests (the facts are invented); dates are publication dates.
+RELEASES = [
+    {
+        "id": "naval-drill",
+        "title": "Navies of the two countries end joint drill in the East Sea",
+        "date": "2021-08-13",  # a Friday
+        "source": "Ministry of National Defense",
+        "text": "Naval units of the two countries completed the Harbour Shield joint drill late yesterday in "
+        "the East Sea, the ministry said. Eight ships and two submarines took part in the drill. "
+        "The crews practised escort, replenishment at sea and search and rescue.",
+    },
+    {
+        "id": "treasurer-verdict",
+        "title": "Former fund treasurer convicted of embezzlement",
+        "date": "2016-05-16",  # a Monday
+        "source": "U.S. Attorney's Office",
+        "text": "A federal jury in Boston convicted the former treasurer of the Lantern Harbor Fund on Friday "
+        "of embezzling $2.4 million from the charity. Sentencing is set for August. The treasurer "
+        "had managed the fund's accounts for nine years.",
+    },
+    {
+        "id": "ferry-notice",
+        "title": "Island ferry service resumes",
+        "date": None,
+        "source": "Port Authority",
+        "text": "The ferry service to Gull Island resumed yesterday after the storm, the port authority said. "
+        "Ferries run every two hours until further notice.",
+    },
+    {
+        "id": "preparers-complaint",
+        "title": "United States sues to stop two Dover tax preparers",
+        "date": "2014-04-15",
+        "source": "Justice Department",
+        "text": "The United States asked the federal court in Dover to bar tax preparers Alma Reyes and Tom Bright "
+        "from preparing returns for others, the Justice Department announced today. According to the "
+        "complaint, which was filed yesterday in federal court, the two prepared false returns for six years.",
+    },
+    {
+        "id": "rowing-plea",
+        "title": "Former rowing club bookkeeper pleads guilty to wire fraud",
+        "date": "2016-03-02",
+        "source": "U.S. Attorney's Office",
+        "text": "The former bookkeeper of the Quayside Rowing Club pleaded guilty to wire fraud for diverting "
+        "$180,000 of club dues. At sentencing, he faces a maximum penalty of 20 years in prison and a fine of "
+        "$250,000. Sentencing is set for June.",
+    },
+    {
+        "id": "choir-sentence",
+        "title": "Former choir society bookkeeper sentenced for theft",
+        "date": "2016-09-20",
+        "source": "U.S. Attorney's Office",
+        "text": "The former bookkeeper of the Millpond Choir Society was sentenced to 46 months in prison for "
+        "stealing $310,000 from the society. The judge also ordered full restitution.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def compose_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Archive]:
+    folder = tmp_path_factory.mktemp("compose")
+    source = folder / "releases.jsonl"
+    source.write_text("".join(json.dumps(release) + "\n" for release in RELEASES))
+    with Archive.open(folder / "archive") as archive:
+        report = archive.ingest([source])
+        assert not report.failed
+        yield archive
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "stated"),
+    [
+        ("The drill ended late yesterday.", D(2021, 8, 13), ["August 12, 2021"]),
+        ("He was arrested this morning and charged today.", D(2016, 5, 13), ["May 13, 2016", "May 13, 2016"]),
+        ("The jury convicted him on Friday.", D(2016, 5, 16), ["May 13, 2016"]),
+        ("The jury convicted him on Monday.", D(2016, 5, 16), ["May 16, 2016"]),  # the release's own day
+        ("Officials said last Monday that talks failed.", D(2016, 5, 16), ["May 9, 2016"]),
+        ("The ministers will meet on Monday in Brussels.", D(2021, 8, 13), ["August 16, 2021"]),
+        ("Troops arrived last week.", D(2021, 8, 13), ["the week of August 2, 2021"]),
+        ("Drills began earlier this month.", D(2021, 8, 13), ["August 2021"]),
+        ("The verdict came Friday, August 13, 2021.", D(2021, 8, 16), []),  # a date, not a relative day
+        ("The service resumed yesterday.", None, []),  # an undated release derives nothing
+    ],
+)
+def test_relative_days_are_read_against_the_release_date(
+    sentence: str, published: dt.date | None, stated: list[str]
+) -> None:
+    assert [derived.label for derived in derive(sentence, published)] == stated
+
+
+def test_a_when_question_is_answered_with_the_day_yesterday_means(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("When did the naval units complete the Harbour Shield joint drill?")
+    assert not answer.abstained
+    assert answer.text.startswith(
+        'August 12, 2021 ("late yesterday" in the release of August 13, 2021): Naval units of the two countries '
+        "completed the Harbour Shield joint drill late yesterday"
+    )
+    [citation] = answer.citations
+    assert citation.doc_id == "naval-drill" and "late yesterday" in citation.quote
+
+
+def test_a_weekday_is_the_last_one_before_the_release(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("When was the former treasurer of the Lantern Harbor Fund convicted?")
+    assert answer.text.startswith('May 13, 2016 ("on Friday" in the release of May 16, 2016)')
+    assert [citation.doc_id for citation in answer.citations] == ["treasurer-verdict"]
+
+
+def test_an_undated_release_never_yields_a_day(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("When did the ferry service to Gull Island resume?")
+    assert "in the release of" not in answer.text
+    assert not any(str(year) in answer.text for year in range(1990, 2030))
+
+
+def test_the_day_beside_what_was_asked_is_the_one_stated(compose_archive: Archive) -> None:
+    # "announced today" and "filed yesterday": asked when the complaint was filed, the latter.
+    answer = compose_archive.ask("When was the complaint against tax preparers Alma Reyes and Tom Bright filed?")
+    assert answer.text.startswith('April 14, 2014 ("yesterday" in the release of April 15, 2014)')
+
+
+def test_a_prison_term_given_is_answered_and_one_only_faced_is_not(compose_archive: Archive) -> None:
+    given = compose_archive.ask("What prison sentence did the former bookkeeper of the Millpond Choir Society receive?")
+    assert "46 months" in given.text and [c.doc_id for c in given.citations] == ["choir-sentence"]
+    faced = compose_archive.ask("What prison sentence did the former bookkeeper of the Quayside Rowing Club receive?")
+    assert faced.abstained, faced.text
+    assert "rowing-plea" in [hit.doc_id for hit in faced.hits]  # listed among the closest releases
+    # Asked what he faces, the same sentence answers.
+    most = compose_archive.ask("What is the maximum prison sentence the Quayside Rowing Club bookkeeper faces?")
+    assert "20 years" in most.text
+
+
+@pytest.mark.parametrize(
+    ("question", "imposed"),
+    [
+        ("What prison sentence did Ignatius Hills receive?", True),
+        ("How long was Elizabeth Holmes sentenced to prison?", True),
+        ("What is the maximum sentence he faces?", False),
+        ("What penalty did Odebrecht agree to pay?", False),
+        ("When was he sentenced?", False),  # a date, not a term
+    ],
+)
+def test_questions_about_a_term_given_are_told_apart(question: str, imposed: bool) -> None:
+    assert question_type(question).imposed_term is imposed
+
+
+DRILL = RELEASES[0]["text"]
+
+
+def _drill_source() -> Source:
+    text = str(DRILL)
+    hit = Hit(doc_id="naval-drill", chunk_id="naval-drill#0", title="Joint drill", text=text, start=0,
+              end=len(text), score=1.0, source="Ministry", date=D(2021, 8, 13))  # fmt: skip
+    return Source.of(1, hit, text, 0)
+
+
+def _kept(claim: str) -> list[str]:
+    verifier, book = Verifier([_drill_source()], lambda terms: dict.fromkeys(terms, 1.0)), CitationBook()
+    return [checked for sentence in claims(claim) if (checked := verifier.check(sentence, book))]
+
+
+def test_the_checker_accepts_a_derived_day_only_by_the_same_rule() -> None:
+    derived = 'August 12, 2021 ("late yesterday" in the release of August 13, 2021)'
+    assert _kept(f"{derived}: the naval units completed the joint drill late yesterday [1].")
+    # A wrong day in the same form, and the right day stated bare (a guess), are not supported.
+    assert not _kept(
+        'August 11, 2021 ("late yesterday" in the release of August 13, 2021): the naval units completed '
+        "the joint drill late yesterday [1]."
+    )
+    assert not _kept("The naval units completed the joint drill on August 12, 2021 [1].")
