@@ -4,7 +4,8 @@
 
 NAME is a constant of ``pressqa.answer.extractive`` (e.g. UNANCHORED_DAY=0.4,0.6,0.8).
 For every combination, each set of ``eval/results.py`` is asked again over its cached
-archive and the number right per set is printed: a setting is kept only where the sets
+archive and the number right per set is printed (with unanswerables declined and the mean
+list recall): a setting is kept only where the sets
 agree and the grid is flat around it, never for one question.
 """
 
@@ -46,7 +47,9 @@ def main() -> int:
             report = run(archives[name], questions)
             right = sum(result.correct for result in report.results if result.answerable)
             declined = sum(result.abstained for result in report.results if not result.answerable)
-            scores.append(f"{right}/{sum(r.answerable for r in report.results)} (+{declined} declined)")
+            recalls = [result.list_recall for result in report.results if result.list_recall is not None]
+            listed = f", list recall {sum(recalls) / len(recalls):.2f}" if recalls else ""
+            scores.append(f"{right}/{sum(r.answerable for r in report.results)} (+{declined} declined{listed})")
         print(" | ".join([", ".join(f"{name}={value:g}" for name, value in setting), *scores]))
     return 0
 

@@ -73,6 +73,25 @@ RELEASES = [
         "text": "The former bookkeeper of the Millpond Choir Society was sentenced to 46 months in prison for "
         "stealing $310,000 from the society. The judge also ordered full restitution.",
     },
+    {
+        "id": "smuggling-verdict",
+        "title": "Jury convicts smuggling ring members",
+        "date": "2019-11-08",
+        "source": "U.S. Attorney's Office",
+        "text": "A jury today convicted four members of the Saltmarsh smuggling ring of moving stolen boat engines "
+        'through the port of Dover.\n\n"This verdict closes a long investigation," said Chief Inspector Eli '
+        "Marsh.\n\nAfter a two-week trial, the jury convicted Ada Quill, Bram Tolley and Cora Venn of "
+        "conspiracy. Dane Ashby was convicted of receiving stolen goods.\n\nSentencing is set for March.",
+    },
+    {
+        "id": "blue-current",
+        "title": "Blue Current naval exercise opens",
+        "date": "2022-06-01",
+        "source": "Ministry of Defence",
+        "text": "The Blue Current naval exercise opened in the North Channel, the ministry said. The ministry named "
+        "the following vessels taking part in the Blue Current exercise:\n- The frigate Harbin Star\n- The "
+        "tanker Grey Heron\n- The minesweeper Kestrel Bay\nThe exercise runs for ten days.",
+    },
 ]
 
 
@@ -160,6 +179,23 @@ def test_a_prison_term_given_is_answered_and_one_only_faced_is_not(compose_archi
 )
 def test_questions_about_a_term_given_are_told_apart(question: str, imposed: bool) -> None:
     assert question_type(question).imposed_term is imposed
+
+
+def test_a_list_announced_by_a_count_brings_its_items(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("Which four members of the Saltmarsh smuggling ring were convicted?")
+    for member in ("Ada Quill", "Bram Tolley", "Cora Venn", "Dane Ashby"):
+        assert member in answer.text
+    assert "Eli Marsh" not in answer.text  # a quotation is not an item
+    assert "A jury today convicted four members of the Saltmarsh smuggling ring" in answer.text.split("[1]")[0]
+    assert {citation.doc_id for citation in answer.citations} == {"smuggling-verdict"}
+    assert len(answer.citations) == 3  # the announcement and the two sentences that hold the four
+
+
+def test_a_list_announced_by_a_colon_brings_its_items(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("Which vessels did the ministry say took part in the Blue Current exercise?")
+    for vessel in ("Harbin Star", "Grey Heron", "Kestrel Bay"):
+        assert vessel in answer.text
+    assert "ten days" not in answer.text  # the list ends where its items do
 
 
 DRILL = RELEASES[0]["text"]

@@ -22,6 +22,8 @@ _END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9
 # A line this short ends a dateline or heading ("KABUL, Afghanistan (March 17, 2011)"),
 # not a hard-wrapped line of a paragraph.
 SHORT_LINE = 60
+# The start of a list item on its own line: "- ", "* ", "\u2022 ", "\u00b7 ", "1. ", "(a) ".
+_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa]|\d{1,2}[.)]|\([a-z0-9]\))[ \t]+")
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z][A-Za-z.]*)\.$")
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern
 _STEMMER = Stemmer.Stemmer("english")  # the keyword index's stemmer
@@ -53,7 +55,12 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         cuts.add(match.end())
     line_start = 0
     for match in re.finditer("\n", text):
-        if match.start() - line_start < SHORT_LINE or text.startswith("\n", match.end()):
+        if (
+            match.start() - line_start < SHORT_LINE
+            or text.startswith("\n", match.end())
+            or text[line_start : match.start()].rstrip().endswith(":")  # a list announced
+            or _BULLET.match(text, match.end())  # an item of a list
+        ):
             cuts.add(match.start())
         line_start = match.end()
     spans: list[tuple[int, int]] = []

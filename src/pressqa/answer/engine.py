@@ -37,7 +37,7 @@ class ExtractiveGenerator:
 
     def draft(self, question: str, plan: QueryPlan, sources: Sequence[Source]) -> Iterator[str]:
         for claim in extract_answer(question, plan, sources, self.weights):
-            yield claim + " "
+            yield claim + "\n\n"  # a paragraph break ends a claim that ends without a stop (a list item)
 
 
 class AnswerStream:

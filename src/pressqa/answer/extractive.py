@@ -26,6 +26,8 @@ from pressqa.query.plan import publication_filter
 from pressqa.query.question import (
     DAY,
     IMPOSED,
+    NUMBER_VALUES,
+    NUMBER_WORDS,
     PLACE_CUES,
     QuestionType,
     entity_terms,
@@ -48,6 +50,15 @@ MIN_RELEASE_COVERAGE = 0.5
 MIN_NAME_COVERAGE = 0.66
 # Sentences an answer to a list question may have (one fact takes one sentence).
 LIST_SENTENCES = 3
+# List questions: a sentence that announces the asked items ("five of its leaders") and
+# holds this share of the question's word weight is answered with the items that follow
+# it, found within LIST_REACH sentences.
+MIN_ANNOUNCEMENT_SHARE = 0.5
+LIST_REACH = 8
+_ANNOUNCED_COUNT = re.compile(rf"\b(?P<count>{NUMBER_WORDS}|\d+)\s+(?:of\s+)?[a-z]", re.IGNORECASE)
+ANNOUNCED_NOUN_REACH = 12  # words after the count where the noun asked about may stand
+_OPEN_LIST = re.compile(r"\b(?:the following|as follows|include|including)\s*:\s*$|:\s*$", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"\u201c\u201d]")
 # A day in an answer to "when" counts this much (of 1) unless it stands within ANCHOR_CHARS
 # of a word of what the question asks happened.
 UNANCHORED_DAY = 0.6
@@ -75,6 +86,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
     total = sum(weight.values()) or 1.0
     question_words = {word.lower() for word in re.findall(r"[\w.'-]+", question)}
     candidates: list[Candidate] = []
+    announced: list[Candidate] = []  # for list questions: sentences that announce the items asked for
     for rank, source in enumerate(sources):
         sentence_terms = source.sentence_terms
         header = source.header_terms()
@@ -90,15 +102,23 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
                 continue
             if not in_window and not _names_asked_year(plan, text):
                 continue
+            shared = sum(weight[term] for term in terms if term in found) / total
+            if wanted.wants_list and shared >= MIN_ANNOUNCEMENT_SHARE and _announces(text, wanted) is not None:
+                announced.append(Candidate(source, index, shared + RANK_WEIGHT / (rank + 1), 0.0))
             kind_score = type_score(wanted, text, question_words, source, event_terms)
             if wanted.kind != "other" and kind_score == 0:
                 continue
             # A detail sentence stands on the release's title and the sentence before it.
             context = header | (sentence_terms[index - 1] if index else set())
-            shared = sum(weight[term] for term in terms if term in found) / total
             beside = sum(weight[term] for term in terms if term not in found and term in context) / total
             score = shared + CONTEXT_WEIGHT * beside + TYPE_WEIGHT * kind_score + RANK_WEIGHT / (rank + 1)
             candidates.append(Candidate(source, index, score, kind_score))
+    state = wanted.kind == "date" or plan.time is not None or bool(plan.issuers)
+    for announcement in sorted(announced, key=lambda candidate: -candidate.score):
+        items = _items(announcement, wanted, question_words)
+        if items:
+            chosen = [announcement, *items]
+            return [_claim(item, item is announcement, state, False, event_terms) for item in chosen]
     if not candidates:
         return []
     candidates.sort(key=lambda candidate: -candidate.score)
@@ -109,7 +129,6 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
                 break
             if candidate.score >= candidates[0].score - TYPE_WEIGHT / 2 and candidate.type_score > 0:
                 chosen.append(candidate)
-    state = wanted.kind == "date" or plan.time is not None or bool(plan.issuers)
     claims = []
     for position, candidate in enumerate(chosen):
         first_of_source = all(earlier.source is not candidate.source for earlier in chosen[:position])
@@ -169,6 +188,45 @@ def _beside(spans: Sequence[tuple[int, int]], event_terms: set[str], sentence: s
         for word_start, word_end in near
         for start, end in spans
     )
+
+
+def _announces(sentence: str, wanted: QuestionType) -> int | None:
+    """How many items ``sentence`` announces of the kind the question asks for ("five of its
+    leaders" for "which leaders"; 0: an open list, "the following", a closing colon), or None."""
+    if wanted.kind not in ("person", "name"):
+        return None
+    for match in _ANNOUNCED_COUNT.finditer(sentence):
+        # The counted noun, or one it is said to be: "five of the insurgents ... were Taliban commanders".
+        following = re.findall(r"[A-Za-z]+", sentence[match.end("count") :])[:ANNOUNCED_NOUN_REACH]
+        if any(word.endswith("s") and stem(word.lower()) in wanted.focus for word in following):
+            count = match.group("count").lower()
+            return int(count) if count.isdigit() else NUMBER_VALUES.get(count)
+    return 0 if _OPEN_LIST.search(sentence) else None
+
+
+def _items(announcement: Candidate, wanted: QuestionType, question_words: set[str]) -> list[Candidate]:
+    """The sentences after ``announcement`` in its release that hold the items it announces:
+    names of the asked kind, quotations skipped, until as many names as announced (an open
+    list: each following sentence that holds one), within LIST_REACH sentences."""
+    count = _announces(announcement.source.sentence(announcement.index), wanted)
+    source, seen = announcement.source, 0
+    items: list[Candidate] = []
+    for index in range(announcement.index + 1, min(len(source.sentences), announcement.index + 1 + LIST_REACH)):
+        text = source.sentence(index)
+        if _QUOTED.search(text):
+            continue
+        found = names(text, question_words)
+        if wanted.kind == "person":
+            found = [name for name in found if len(name.words) >= 2 or is_person(name, text)]
+        if not found:
+            if count == 0 and items:
+                break  # an open list ends at its first sentence without an item
+            continue
+        items.append(Candidate(source, index, 0.0, 0.0))
+        seen += len(found)
+        if count and seen >= count:
+            return items
+    return items if count == 0 else []
 
 
 def _published_in_window(plan: QueryPlan, source: Source) -> bool:

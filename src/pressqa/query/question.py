@@ -18,6 +18,8 @@ NUMBER_WORDS = (
     "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
     "million|billion|dozen|dozens|hundreds|thousands"
 )
+# What a count of items announced in words is worth ("five of its leaders").
+NUMBER_VALUES = dict(zip(NUMBER_WORDS.split("|")[:12], range(1, 13), strict=True))
 MONTHS = (
     r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|March|Mar\.|April|Apr\.|May|June|July|Aug(?:ust|\.)?|"
     r"Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
