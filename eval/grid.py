@@ -31,7 +31,8 @@ def main() -> int:
         if not hasattr(extractive, name):
             print(f"pressqa.answer.extractive has no {name}", file=sys.stderr)
             return 2
-        axes.append([(name, float(value)) for value in values.split(",")])
+        kind = type(getattr(extractive, name))  # an int stays an int (a count, a reach)
+        axes.append([(name, kind(float(value))) for value in values.split(",")])
     sets = [
         (name, load_questions(questions), corpus_archive(corpus))
         for name, questions, corpus in SETS

@@ -118,6 +118,12 @@ def compose_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Archiv
         ("Troops arrived last week.", D(2021, 8, 13), ["the week of August 2, 2021"]),
         ("Drills began earlier this month.", D(2021, 8, 13), ["August 2021"]),
         ("The verdict came Friday, August 13, 2021.", D(2021, 8, 16), []),  # a date, not a relative day
+        ("The verdict came Friday, Aug. 13, 2021, in Boston.", D(2021, 8, 16), []),
+        ("He was arrested on Monday and will be sentenced in June.", D(2016, 5, 13), ["May 9, 2016"]),
+        ("Shoppers crowded the stores on Black Friday.", D(2016, 11, 28), []),  # a name
+        ("He told USA Today he was innocent.", D(2016, 5, 13), []),
+        ("He was charged the following Monday.", D(2016, 5, 13), []),  # another week's Monday
+        ("The hearing ends tomorrow.", D.max, []),  # no day after 9999-12-31
         ("The service resumed yesterday.", None, []),  # an undated release derives nothing
     ],
 )
@@ -175,6 +181,7 @@ def test_a_prison_term_given_is_answered_and_one_only_faced_is_not(compose_archi
         ("What is the maximum sentence he faces?", False),
         ("What penalty did Odebrecht agree to pay?", False),
         ("When was he sentenced?", False),  # a date, not a term
+        ("How many inmates escaped from the county jail?", False),
     ],
 )
 def test_questions_about_a_term_given_are_told_apart(question: str, imposed: bool) -> None:
@@ -222,3 +229,14 @@ def test_the_checker_accepts_a_derived_day_only_by_the_same_rule() -> None:
         "the joint drill late yesterday [1]."
     )
     assert not _kept("The naval units completed the joint drill on August 12, 2021 [1].")
+
+
+def test_each_sentence_of_a_cited_pair_is_read_on_its_own() -> None:
+    # "will" in the next sentence does not make the Friday of the first one a future Friday.
+    text = "A federal jury convicted John Smith on Friday of wire fraud. He will be sentenced in August."
+    hit = Hit(doc_id="verdict", chunk_id="verdict#0", title="Verdict", text=text, start=0, end=len(text),
+              score=1.0, source="U.S. Attorney", date=D(2016, 5, 16))  # fmt: skip
+    verifier, book = Verifier([Source.of(1, hit, text, 0)], lambda terms: dict.fromkeys(terms, 1.0)), CitationBook()
+    claim = '{} ("on Friday" in the release of May 16, 2016): a jury convicted John Smith on Friday of wire fraud [1].'
+    assert verifier.check(claim.format("May 13, 2016"), book)
+    assert not verifier.check(claim.format("May 20, 2016"), book)

@@ -96,6 +96,9 @@ def test_a_server_that_stops_answering_is_a_clear_error(tmp_path: Path) -> None:
     with chroma_server(tmp_path / "server") as url:
         archive = Archive.open(settings=Settings(archive=tmp_path / "archive", chroma_url=url))
         archive.ingest([tmp_path / "one.md"])
-    with pytest.raises(StoreError, match=f"the Chroma server at {url} stopped answering .*start it again and rerun"):
+    stopped = f"the Chroma server at {url} stopped answering .*start it again and rerun"
+    with pytest.raises(StoreError, match=stopped):
         archive.search("Giordan lighthouse")
+    with pytest.raises(StoreError, match=stopped):  # reading every chunk, page by page
+        archive.check()
     archive.close()

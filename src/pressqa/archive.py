@@ -328,6 +328,7 @@ class Archive:
     def warm_up(self) -> None:
         """Load the embedding model and the indexes now, so that the first question is
         answered as fast as the next (a server does this before it listens)."""
+        self._embedder.embed(["warm-up"])  # search embeds nothing while the archive is empty
         self.search("warm-up")
 
     def citation_holds(self, statement: str, citation: Citation) -> bool:

@@ -55,9 +55,12 @@ LIST_SENTENCES = 3
 # it, found within LIST_REACH sentences.
 MIN_ANNOUNCEMENT_SHARE = 0.5
 LIST_REACH = 8
-_ANNOUNCED_COUNT = re.compile(rf"\b(?P<count>{NUMBER_WORDS}|\d+)\s+(?:of\s+)?[a-z]", re.IGNORECASE)
+_ANNOUNCED_COUNT = re.compile(
+    rf"\b(?P<count>{NUMBER_WORDS}|\d+)\s+(?!dozen|hundred|thousand|million)(?:of\s+)?[a-z]", re.IGNORECASE
+)
+MAX_ANNOUNCED = 20  # a bigger count is not a list of names to follow sentence by sentence
 ANNOUNCED_NOUN_REACH = 12  # words after the count where the noun asked about may stand
-_OPEN_LIST = re.compile(r"\b(?:the following|as follows|include|including)\s*:\s*$|:\s*$", re.IGNORECASE)
+_OPEN_LIST = re.compile(r":\s*$")
 _QUOTED = re.compile(r"[\"\u201c\u201d]")
 # A day in an answer to "when" counts this much (of 1) unless it stands within ANCHOR_CHARS
 # of a word of what the question asks happened.
@@ -196,12 +199,20 @@ def _announces(sentence: str, wanted: QuestionType) -> int | None:
     if wanted.kind not in ("person", "name"):
         return None
     for match in _ANNOUNCED_COUNT.finditer(sentence):
+        count = match.group("count").lower()
+        value = int(count) if count.isdigit() else NUMBER_VALUES.get(count)
+        if value is None or value < 2 or value > MAX_ANNOUNCED:
+            continue  # "one of the leaders", "hundreds", a year: not a list to follow
         # The counted noun, or one it is said to be: "five of the insurgents ... were Taliban commanders".
         following = re.findall(r"[A-Za-z]+", sentence[match.end("count") :])[:ANNOUNCED_NOUN_REACH]
         if any(word.endswith("s") and stem(word.lower()) in wanted.focus for word in following):
-            count = match.group("count").lower()
-            return int(count) if count.isdigit() else NUMBER_VALUES.get(count)
-    return 0 if _OPEN_LIST.search(sentence) else None
+            return value
+    # "the following vessels:", "named the defendants:", but not "the attorney general said:".
+    if _OPEN_LIST.search(sentence) and any(
+        word.endswith("s") and stem(word.lower()) in wanted.focus for word in re.findall(r"[A-Za-z]+", sentence)
+    ):
+        return 0
+    return None
 
 
 def _items(announcement: Candidate, wanted: QuestionType, question_words: set[str]) -> list[Candidate]:
@@ -281,16 +292,16 @@ def _day_asked(event_terms: set[str], sentence: str, published: dt.date | None) 
         for match in DAY.finditer(sentence)
         if published is None or date_parts(match.group()) != date_parts(long_date(published))
     ]
-    if not written:
-        return derived[0]
     anchors = [
         match.start() for match in re.finditer(r"[A-Za-z]+", sentence) if stem(match.group().lower()) in event_terms
     ]
     if not anchors:
-        return None  # nothing to tell them apart: the sentence, with its written date, answers
+        # Nothing to tell them apart: one relative day is the answer; beside a written date,
+        # the sentence (which holds it) answers as it is.
+        return derived[0] if len(derived) == 1 and not written else None
 
     def distance(span: tuple[int, int]) -> int:
         return min(max(span[0] - anchor, anchor - span[1], 0) for anchor in anchors)
 
     nearest = min(derived, key=lambda date: distance((date.start, date.end)))
-    return nearest if distance((nearest.start, nearest.end)) < min(map(distance, written)) else None
+    return nearest if not written or distance((nearest.start, nearest.end)) < min(map(distance, written)) else None

@@ -20,6 +20,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from pressqa.query.question import DAY
+
 _WEEKDAYS = {name.lower(): number for number, name in enumerate(calendar.day_name)}
 _MONTH_NUMBERS = {name.lower()[:3]: number for number, name in enumerate(calendar.month_name) if name}
 _WEEKDAY = "|".join(calendar.day_name)
@@ -28,15 +30,21 @@ RELATIVE = re.compile(
     r"\b(?:(?P<part>late|early|earlier|later)\s+)?(?P<day>yesterday|today|tonight|tomorrow)\b"
     r"|\b(?P<now>this (?:morning|afternoon|evening))\b"
     r"|\b(?P<night>last night)\b"
-    rf"|\b(?:(?P<which>last|next|this coming|this past|on|this)\s+)?(?P<weekday>{_WEEKDAY})\b(?!,?\s+\w+\s+\d)"
+    # Not "Friday, Jan. 5, 2018" or "Friday, 5 January": a weekday before a written date.
+    rf"|\b(?:(?P<which>last|next|this coming|this past|on|this)\s+)?(?P<weekday>{_WEEKDAY})\b(?!,?\s+(?:{DAY.pattern}))"
     r"|\b(?P<week>(?:earlier |later )?this week|last week|next week)\b"
     r"|\b(?P<month>(?:earlier |later )?this month|last month|next month)\b",
     re.IGNORECASE,
 )
 # What joins a derived date's phrase to the release date it is read against.
 STATED_DERIVATION = '" in the release of '
-# Words that put a weekday after the release date: "will meet on Monday".
+# Words that put a weekday after the release date when they come shortly before it: "will
+# meet on Monday" (not "arrested on Monday and will be sentenced in June").
 _FUTURE = re.compile(r"\b(?:will|shall|is to|are to|scheduled|plans? to|is expected to)\b", re.IGNORECASE)
+FUTURE_REACH = 40  # characters before the weekday
+# A weekday that is part of a name or another day's description: "Black Friday", "Cyber
+# Monday", "the following Monday", "every Tuesday".
+_NOT_THIS_WEEKDAY = re.compile(r"(?:\b[A-Z][\w.]*|\b(?:following|previous|every|each|same|that))\s+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +72,18 @@ def derive(sentence: str, published: dt.date | None) -> list[DerivedDate]:
     when the release is undated)."""
     if published is None:
         return []
-    future = bool(_FUTURE.search(sentence))
     found = []
     for match in RELATIVE.finditer(sentence):
-        meaning = _meaning(match, published, future)
+        before = sentence[: match.start()]
+        if match.group("weekday") and not match.group("which") and _NOT_THIS_WEEKDAY.search(before):
+            continue
+        if match.group("day") and match.group()[0].isupper() and before.strip():
+            continue  # "USA Today", "the Today show": a name, not the day
+        future = bool(_FUTURE.search(sentence, max(0, match.start() - FUTURE_REACH), match.start()))
+        try:
+            meaning = _meaning(match, published, future)
+        except OverflowError:  # a day before 0001-01-01 or after 9999-12-31
+            continue
         if meaning is not None:
             label, day = meaning
             found.append(DerivedDate(match.group().strip(), match.start(), match.end(), published, label, day))

@@ -222,9 +222,11 @@ def _negated(text: str) -> bool:
 
 def _underived_dates(statement: str, passage: str, source: Source) -> list[str]:
     """The dates of ``statement`` left when those derived from ``passage`` (in the form
-    ``DerivedDate.stated`` writes) are taken out: the rest must be held as written."""
-    for derived in derive(passage, source.date):
-        statement = statement.replace(derived.stated(), " ")
+    ``DerivedDate.stated`` writes) are taken out: the rest must be held as written.  Each
+    sentence of the passage is read on its own, as the answerer reads it."""
+    for start, end in split_sentences(passage):
+        for derived in derive(passage[start:end], source.date):
+            statement = statement.replace(derived.stated(), " ")
     return [match.group() for match in DATELIKE.finditer(statement)]
 
 

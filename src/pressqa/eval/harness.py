@@ -104,7 +104,7 @@ def run(
     """Ask every question, score the answers, and aggregate (see eval/README.md)."""
     results = []
     generator = ""
-    archive.search("warm-up")  # the model and indexes load here, outside the timings
+    archive.warm_up()  # the model and indexes load here, outside the timings
     for number, question in enumerate(questions, 1):
         started = time.perf_counter()
         answer = archive.ask(question.question, llm=llm)

@@ -86,11 +86,16 @@ class QuestionType:
 
 
 # A question about a prison term, and one about the most it could be ("faces up to").
-_PRISON_TERM = re.compile(r"\b(?:sentence[sd]?|prison|imprisonment|jail)\b", re.IGNORECASE)
+_PRISON_TERM = re.compile(
+    r"\bsentence[sd]?\b|\bprison term\b|\b(?:years|months)\s+(?:in|of)\s+(?:prison|jail|imprisonment)\b"
+    r"|\b(?:how long|receive[sd]?|get|got|given|serve)\b.*\b(?:prison|jail|imprisonment)\b",
+    re.IGNORECASE,
+)
 _POSSIBLE = re.compile(r"\b(?:faces?|facing|maximum|minimum|up to|could|would|if convicted)\b", re.IGNORECASE)
 # A sentence that says a term was given: "was sentenced to", "sentenced him to", "ordered to serve".
 IMPOSED = re.compile(
-    r"\b(?:was|were|been|being|is|are)\s+(?:also\s+)?sentenced\b|\bsentenced\s+(?:\w+\s+){0,3}?to\b"
+    r"\b(?:was|were|been|being|is|are)\s+(?:also\s+)?sentenced\b(?!\s+to\s+up\s+to)"
+    r"|(?<!be )\bsentenced\s+(?:\w+\s+){0,3}?to\b(?!\s+up\s+to)"
     r"|\bordered\s+(?:\w+\s+)?to\s+serve\b",
     re.IGNORECASE,
 )

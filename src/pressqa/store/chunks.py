@@ -214,19 +214,24 @@ class ChunkStore:
 
     @_answering
     def of_releases(self, doc_ids: Sequence[str]) -> list[StoredChunk]:
-        """Every chunk of these releases, of any version (a scan of the metadata: slower than ``get``)."""
+        """Every chunk of these releases, of any version, without its text (a scan of the
+        metadata: slower than ``get``; what a write reads to find the versions it replaces)."""
         where: Any = {"doc_id": {"$in": list(doc_ids)}}  # chromadb's Where type does not admit list[str]
-        return self._records(self._collection.get(where=where, include=["documents", "metadatas"]))
+        found = self._collection.get(where=where, include=["metadatas"])
+        return [
+            StoredChunk(chunk_id, "", metadata)
+            for chunk_id, metadata in zip(found["ids"], found["metadatas"] or [], strict=True)
+        ]
 
-    @_answering
     def all(self, page: int = 5000) -> Iterator[StoredChunk]:
         offset = 0
-        while True:
-            found = self._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            if not found["ids"]:
-                return
-            yield from self._records(found)
-            offset += len(found["ids"])
+        while chunks := self._page(offset, page):
+            yield from chunks
+            offset += len(chunks)
+
+    @_answering
+    def _page(self, offset: int, limit: int) -> list[StoredChunk]:
+        return self._records(self._collection.get(include=["documents", "metadatas"], limit=limit, offset=offset))
 
     @staticmethod
     def _records(found: Any) -> list[StoredChunk]:

@@ -93,9 +93,9 @@ class Store:
         self.read_only = not os.access(root, os.W_OK)  # this user may not write it, or nobody may
         self._immutable = bool(os.statvfs(root).f_flag & os.ST_RDONLY)
         self._registry = self._open_registry()
-        self._recorded = recorded = self._read_manifest()
-        self._check_manifest(recorded)
         try:
+            self._recorded = recorded = self._read_manifest()
+            self._check_manifest(recorded)
             self._chunks = ChunkStore(
                 root,
                 COLLECTION if self.mode == "embedded" else f"pressqa-{recorded['id']}",
@@ -104,13 +104,15 @@ class Store:
                 # An archive with releases must have its collection: a new one would be an empty archive.
                 create=not self._registry.summary()["releases"] and not self.damage,
             )
-        except StoreError:
+            self._keyword = KeywordIndex(root / "keyword", read_only=self.read_only)
+            self._check_registry()
+            if self.read_only and not self.damage and self._keyword.generation != self._registry.generation:
+                self.sync_keyword_index()  # in memory: nothing can write the folder
+        except BaseException:  # let go of the registry, and of a read-only archive's copy of Chroma
             self._registry.close()
+            if hasattr(self, "_chunks"):
+                self._chunks.close()
             raise
-        self._keyword = KeywordIndex(root / "keyword", read_only=self.read_only)
-        self._check_registry()
-        if self.read_only and not self.damage and self._keyword.generation != self._registry.generation:
-            self.sync_keyword_index()  # in memory: nothing can write the folder
 
     def _open_registry(self) -> Registry:
         path = self.root / REGISTRY_FILE
@@ -213,7 +215,7 @@ class Store:
     def write(
         self, batch: Sequence[StoredRelease], vectors: np.ndarray, links: Sequence[DuplicateMatch]
     ) -> tuple[int, list[DuplicateLink]]:
-        """Store a batch (steps 1-5 of the module docstring).
+        """Store a batch (steps 1-6 of the module docstring).
 
         Returns the number of chunks of older versions removed and the duplicate links made.
         """

@@ -333,8 +333,7 @@ def serve(
             host,
         )
     archive = Archive.open(archive_path, settings=settings)  # a new folder makes an empty archive to upload into
-    # Load the embedding model and the indexes now, so the first question is answered as fast as the next.
-    archive.search("warm-up")
+    archive.warm_up()  # the first question is answered as fast as the next
     app = ArchiveApp(archive, llm=llm)
     app.blocks.queue(default_concurrency_limit=1)
     _, url, _ = app.blocks.launch(
