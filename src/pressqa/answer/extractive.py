@@ -11,6 +11,12 @@ a little for the rank of its release.  A sentence may answer only if
 - its release shares most of the question's word weight and of the words of names in
   it (so "Manafort" must be there when asked), and
 - its release was published in the time the question names, or the sentence names that year.
+
+Answers compose what a release says in pieces: asked "when", a day the release names only
+relative to its date ("yesterday", "on Friday") leads the answer as a date, with how it was
+read (``relative_dates``); asked for a list, a sentence that announces the items ("five of
+its leaders") is followed by the sentences that name them; asked for a prison term given, a
+sentence that only says what he faces does not answer.
 """
 
 from __future__ import annotations
