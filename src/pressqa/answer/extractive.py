@@ -189,9 +189,14 @@ def type_score(
     return best
 
 
+def _event_words(sentence: str, event_terms: set[str]) -> list[tuple[int, int]]:
+    """Where the words of what the question asks happened stand in ``sentence``."""
+    return [match.span() for match in re.finditer(r"[A-Za-z]+", sentence) if stem(match.group().lower()) in event_terms]
+
+
 def _beside(spans: Sequence[tuple[int, int]], event_terms: set[str], sentence: str) -> bool:
     """Whether one of ``spans`` is within ``ANCHOR_CHARS`` of a word of ``event_terms``."""
-    near = [match.span() for match in re.finditer(r"[A-Za-z]+", sentence) if stem(match.group().lower()) in event_terms]
+    near = _event_words(sentence, event_terms)
     return any(
         start - ANCHOR_CHARS <= word_end and word_start <= end + ANCHOR_CHARS
         for word_start, word_end in near
@@ -298,9 +303,7 @@ def _day_asked(event_terms: set[str], sentence: str, published: dt.date | None) 
         for match in DAY.finditer(sentence)
         if published is None or date_parts(match.group()) != date_parts(long_date(published))
     ]
-    anchors = [
-        match.start() for match in re.finditer(r"[A-Za-z]+", sentence) if stem(match.group().lower()) in event_terms
-    ]
+    anchors = [start for start, _ in _event_words(sentence, event_terms)]
     if not anchors:
         # Nothing to tell them apart: one relative day is the answer; beside a written date,
         # the sentence (which holds it) answers as it is.
