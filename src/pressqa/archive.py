@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pressqa.answer.engine import AnswerStream, ExtractiveGenerator, Generator
 from pressqa.answer.llm import LLMGenerator
 from pressqa.answer.sources import Source
+from pressqa.answer.timeline import TIMELINE_ITEMS, TimelineGenerator, listing, shown
 from pressqa.answer.verify import Verifier
 from pressqa.embedding import Embedder
 from pressqa.errors import ArchiveLockedError, ConfigError
@@ -26,6 +27,7 @@ from pressqa.query.followup import standalone_question, user_questions
 from pressqa.query.plan import make_plan
 from pressqa.retrieve.hybrid import hybrid_search
 from pressqa.retrieve.rerank import CrossEncoderReranker, Reranker
+from pressqa.retrieve.timeline import Match, matching_releases
 from pressqa.settings import Settings, load_settings
 from pressqa.store import Store
 from pressqa.types import (
@@ -153,12 +155,15 @@ class Archive:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        as_of: dt.date | None = None,
     ) -> QueryPlan:
         """How ``question`` will be searched: explicit filters, and the time and issuers it
         names.  The plan can be edited (say, an inferred issuer dropped) and given to ``search``.
 
         Explicit ``since``/``until``/``sources`` win over what is read from the question;
-        ``sources`` must be issuer names as stored (see ``stats().issuers``).
+        ``sources`` must be issuer names as stored (see ``stats().issuers``).  ``as_of`` asks
+        as on that day: later releases are left out, and "last month" or "recently" in the
+        question are read against it (by default, against the newest release).
         """
         if isinstance(sources, str):
             sources = [sources]
@@ -170,6 +175,7 @@ class Archive:
             since=since,
             until=until,
             sources=sources or (),
+            as_of=as_of,
         )
 
     def search(
@@ -179,17 +185,13 @@ class Archive:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        as_of: dt.date | None = None,
         k: int = 5,
     ) -> list[Hit]:
         """The ``k`` passages that best match ``question`` (dense and keyword search fused),
-        limited to releases published between ``since`` and ``until`` by ``sources``;
-        or the passages for a plan made by ``plan()``."""
-        if isinstance(question, QueryPlan):
-            if since or until or sources:
-                raise ConfigError("give filters to plan(), not with a plan to search()")
-            plan = question
-        else:
-            plan = self.plan(question, since=since, until=until, sources=sources)
+        limited to releases published between ``since`` and ``until`` (and by ``as_of``) by
+        ``sources``; or the passages for a plan made by ``plan()``."""
+        plan = self._planned(question, since, until, sources, as_of)
         self._store.refresh()
         return hybrid_search(self._store, self._embedder, plan, k, self._reranker)
 
@@ -200,21 +202,29 @@ class Archive:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        as_of: dt.date | None = None,
         k: int | None = None,
         llm: LLM | str | None = None,
+        limit: int = TIMELINE_ITEMS,
     ) -> Answer:
         """Answer ``question`` from the archive: every sentence of ``Answer.text`` cites the
         release it comes from, or the answer abstains and lists the closest releases.
 
-        ``k`` releases (default ``Settings.answer_sources``) are read; ``since``, ``until``
-        and ``sources`` limit them as in ``search``.  ``llm`` picks who writes the answer: a
-        llama-index LLM, a spec ("ollama:llama3.1"), "offline" for the offline answerer, or
-        None for ``Settings.llm`` (unset: offline).
+        ``k`` releases (default ``Settings.answer_sources``) are read; ``since``, ``until``,
+        ``as_of`` and ``sources`` limit them as in ``search``.  ``llm`` picks who writes the
+        answer: a llama-index LLM, a spec ("ollama:llama3.1"), "offline" for the offline
+        answerer, or None for ``Settings.llm`` (unset: offline).
+
+        A question over releases ("What did ISAF report from Helmand in March 2011?", "the
+        latest on ...", "how many releases ...") is answered from every release in its period
+        and subject: ``Answer.timeline`` lists them, oldest first, at most ``limit`` (0: all).
 
         >>> answer = archive.ask("Which exercises did Russia join in China in 2021?")  # doctest: +SKIP
         >>> answer.text, [citation.title for citation in answer.citations]              # doctest: +SKIP
         """
-        return self.ask_stream(question, since=since, until=until, sources=sources, k=k, llm=llm).answer
+        return self.ask_stream(
+            question, since=since, until=until, sources=sources, as_of=as_of, k=k, llm=llm, limit=limit
+        ).answer
 
     def ask_stream(
         self,
@@ -223,19 +233,18 @@ class Archive:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        as_of: dt.date | None = None,
         k: int | None = None,
         llm: LLM | str | None = None,
+        limit: int = TIMELINE_ITEMS,
         asked: str | None = None,
     ) -> AnswerStream:
         """``ask``, streamed: iterate for the text as each sentence passes its citation
         check, then read ``.answer``."""
         started = time.perf_counter()
-        if isinstance(question, QueryPlan):
-            if since or until or sources:
-                raise ConfigError("give filters to plan(), not with a plan to ask()")
-            plan = question
-        else:
-            plan = self.plan(question, since=since, until=until, sources=sources)
+        plan = self._planned(question, since, until, sources, as_of)
+        if plan.shape is not None:
+            return self._over_releases(plan, limit, asked, started)
         generator = self._generator(llm)
         hits = self.search(plan, k=k or self.settings.answer_sources)
         if generator.reads_whole_releases:
@@ -256,6 +265,45 @@ class Archive:
             embed,
             {"retrieve": time.perf_counter() - started},
             asked,
+        )
+
+    def _planned(
+        self,
+        question: str | QueryPlan,
+        since: dt.date | None,
+        until: dt.date | None,
+        sources: Sequence[str] | None,
+        as_of: dt.date | None,
+    ) -> QueryPlan:
+        if isinstance(question, QueryPlan):
+            if since or until or sources or as_of:
+                raise ConfigError("give filters to plan(), not with a plan")
+            return question
+        return self.plan(question, since=since, until=until, sources=sources, as_of=as_of)
+
+    def _over_releases(self, plan: QueryPlan, limit: int, asked: str | None, started: float) -> AnswerStream:
+        """The answer to a question over releases (a timeline, the latest, a count): every
+        release in its scope that holds its subject, whoever would write other answers."""
+        if limit < 0:
+            raise ConfigError(f"limit must be 0 (all) or more, not {limit}")
+        assert plan.shape is not None
+        self._store.refresh()
+        matches = matching_releases(self._store, plan)
+        chosen = shown(plan.shape, matches, limit)
+        texts = self._store.release_texts([match.release.doc_id for match in chosen])
+        hits = [_hit_of(match, texts[match.release.doc_id]) for match in chosen if match.release.doc_id in texts]
+        sources = [Source.of(n, hit, texts[hit.doc_id], 0) for n, hit in enumerate(hits, 1)]
+        return AnswerStream(
+            plan.question,
+            plan,
+            hits,
+            sources,
+            TimelineGenerator(self._store.idf),
+            self._store.idf,
+            None,
+            {"retrieve": time.perf_counter() - started},
+            asked,
+            listing(plan, matches, chosen),
         )
 
     def chat(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> Answer:
@@ -358,3 +406,11 @@ class Archive:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+def _hit_of(match: Match, text: str) -> Hit:
+    """A matched release as a source of an answer: the whole release is read."""
+    release = match.release
+    return Hit(doc_id=release.doc_id, chunk_id="", title=release.title, text=text, start=0, end=len(text),
+               score=match.share,
+               source=release.source, date=release.date, url=release.url, copies=match.copies)  # fmt: skip

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import textwrap
 import threading
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings, present
+from pressqa.answer.timeline import TIMELINE_ITEMS
 from pressqa.llms.backends import load_llm
 from pressqa.settings import load_settings
 from pressqa.types import IngestProgress, IngestReport, printable
 
 EXIT_ERROR = 1
 EXIT_SOME_INPUTS_FAILED = 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader left
 
 
 def _json_default(value: Any) -> Any:
@@ -148,7 +151,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    limits = {"since": args.since, "until": args.until, "sources": args.source}
+    limits = {"since": args.since, "until": args.until, "sources": args.source, "as_of": args.as_of}
     with _open(args) as archive:
         plan = archive.plan(args.query, **limits)
         hits = archive.search(plan, k=args.k)
@@ -271,7 +274,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _answer_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"since": args.since, "until": args.until, "sources": args.source, "k": args.k, "llm": args.llm}
+    return {
+        "since": args.since, "until": args.until, "sources": args.source, "as_of": args.as_of, "k": args.k,
+        "llm": args.llm, "limit": args.limit,
+    }  # fmt: skip
 
 
 def print_answer(stream: AnswerStream) -> Answer:
@@ -282,6 +288,8 @@ def print_answer(stream: AnswerStream) -> Answer:
     answer = stream.answer
     if answer.asked:
         print(f"(read as: {answer.question})")
+    if answer.timeline is not None and not answer.timeline.complete:
+        print(f"(showing {len(answer.timeline.items)} of {answer.timeline.matched} releases; --limit 0 shows all)\n")
     understood = present.plan_lines(answer.plan) if answer.plan else []
     if understood:
         print("\n".join(understood) + "\n")
@@ -473,12 +481,25 @@ def _add_filters(sub: argparse.ArgumentParser) -> None:
         metavar="ISSUER",
         help="only releases of this issuer, as `pressqa stats` names it (repeatable)",
     )
+    sub.add_argument(
+        "--as-of",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="ask as on this day: later releases are left out, and 'last month' or 'recently' are read against it",
+    )
 
 
 def _add_answer_options(sub: argparse.ArgumentParser) -> None:
     _add_filters(sub)
     sub.add_argument(
         "-k", type=int, default=None, help="releases to answer from (default $PRESSQA_ANSWER_SOURCES or 5)"
+    )
+    sub.add_argument(
+        "--limit",
+        type=int,
+        default=TIMELINE_ITEMS,
+        metavar="N",
+        help=f"releases a timeline or count shows (default {TIMELINE_ITEMS}; 0 shows all)",
     )
     sub.add_argument(
         "--llm",
@@ -501,6 +522,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pressqa: interrupted; rerun the same command to finish", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`pressqa ask ... | head`): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the flush at exit fails no more
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

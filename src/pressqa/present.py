@@ -8,7 +8,17 @@ import datetime as dt
 
 from pressqa.types import Citation, IngestReport, QueryPlan, SearchFilters
 
-PLAN_USE = {"boost": "favoured, not enforced", "overridden": "set aside for the explicit filters"}
+PLAN_USE = {
+    "boost": "favoured, not enforced",
+    "enforced": "enforced: only its releases are counted",
+    "overridden": "set aside for the explicit filters",
+}
+SHAPES = {
+    "timeline": "a timeline: every release on the subject in the period, oldest first",
+    "latest": "the newest release on the subject",
+    "earliest": "the first release on the subject",
+    "count": "a count of the releases on the subject",
+}
 
 
 def issuer_label(source: str | None) -> str:
@@ -36,6 +46,11 @@ def citation_line(citation: Citation) -> str:
 def plan_lines(plan: QueryPlan) -> list[str]:
     """What was read from the question and which filters hold, one line each."""
     lines = []
+    if plan.shape is not None:
+        subject = f' (subject: "{" ".join(plan.subject)}")' if plan.subject else ""
+        lines.append(f"Answered as {SHAPES[plan.shape]}{subject}")
+    if plan.as_of is not None:
+        lines.append(f"Asked as of {plan.as_of.isoformat()}: later releases left out")
     if plan.time is not None and plan.time_use:
         lines.append(f'Time in the question: "{plan.time.phrase}" = {plan.time.label()} ({PLAN_USE[plan.time_use]})')
     if plan.issuers and plan.issuers_use:

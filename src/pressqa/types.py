@@ -222,7 +222,7 @@ class TimeSpan:
     start: dt.date | None
     end: dt.date | None
     phrase: str
-    kind: Literal["day", "month", "year", "fiscal-year", "range", "open"]
+    kind: Literal["day", "week", "month", "year", "fiscal-year", "range", "open"]
 
     def label(self) -> str:
         if self.start and self.end:
@@ -250,22 +250,37 @@ class SearchFilters:
         return not self.sources or source in self.sources
 
 
+Use = Literal["boost", "enforced", "overridden"]
+# timeline: what releases said over a period; latest/earliest: the newest or first release
+# on a subject; count: how many releases there are on it.
+Shape = Literal["timeline", "latest", "earliest", "count"]
+
+
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
     """How a question is searched: the filters enforced, and what was read from its words.
 
     ``time`` is the span the question names; ``time_use`` says whether it favours
-    releases published in or shortly after it ("boost") or is set aside because explicit
-    ``since``/``until`` were given ("overridden").  ``issuers`` are the archive's issuers the
-    question names, likewise favoured unless explicit ``sources`` were given.
+    releases published in or shortly after it ("boost"), admits only releases published in
+    it ("enforced", for questions answered by releases over time), or is set aside because
+    explicit ``since``/``until`` were given ("overridden").  ``issuers`` are the archive's
+    issuers the question names, likewise favoured, enforced or overridden by ``sources``.
+
+    ``shape`` is set for a question answered by a set of releases, not a sentence (see
+    ``query.shape``); ``subject`` are then the words a release must hold to be in the set.
+    ``as_of`` is the day the question is asked as of: later releases are filtered out and
+    relative times ("last month") are read against it.
     """
 
     question: str
     filters: SearchFilters = SearchFilters()
     time: TimeSpan | None = None
-    time_use: Literal["boost", "overridden"] | None = None
+    time_use: Use | None = None
     issuers: tuple[str, ...] = ()
-    issuers_use: Literal["boost", "overridden"] | None = None
+    issuers_use: Use | None = None
+    shape: Shape | None = None
+    subject: tuple[str, ...] = ()
+    as_of: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +301,42 @@ class Citation:
     date: dt.date | None = None
     url: str | None = None
     copies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """One release in a timeline answer: what it says about the subject (``quote``, cited as
+    ``number`` in ``Answer.text``), with its copies ("also issued as")."""
+
+    date: dt.date | None
+    doc_id: str
+    title: str
+    quote: str
+    number: int
+    source: str | None = None
+    url: str | None = None
+    copies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """The releases that answer a question asked of releases over time, oldest first.
+
+    ``matched`` releases (wire copies counted once) hold the subject in the period;
+    ``items`` are those shown; ``per_month`` counts the matched ones ("2011-03": 11);
+    ``summary`` is the line before the items in ``Answer.text`` (how many, in which scope).
+    """
+
+    shape: Shape
+    matched: int
+    summary: str
+    items: tuple[TimelineItem, ...] = ()
+    per_month: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every matched release is shown."""
+        return len(self.items) >= self.matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +361,8 @@ class Answer:
     # For a follow-up in a chat: the message as the user wrote it (``question`` is it
     # rewritten to stand alone).
     asked: str | None = None
+    # For a question answered by releases over time: the releases, in date order.
+    timeline: Timeline | None = None
 
     @property
     def filters(self) -> QueryPlan | None:

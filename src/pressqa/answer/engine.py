@@ -9,8 +9,9 @@ from typing import Protocol
 
 from pressqa.answer.extractive import extract_answer
 from pressqa.answer.sources import Source, TermWeights
+from pressqa.answer.timeline import Listing
 from pressqa.answer.verify import MARKER, CitationBook, Embed, Verifier, claims
-from pressqa.types import Answer, Hit, QueryPlan
+from pressqa.types import Answer, Hit, QueryPlan, Timeline, TimelineItem
 
 ABSTENTION = "The archive has no release that answers this."
 
@@ -61,9 +62,10 @@ class AnswerStream:
         embed: Embed | None,
         timings: dict[str, float],
         asked: str | None = None,
+        listing: Listing | None = None,
     ) -> None:
         self.question, self.plan, self.hits, self.sources = question, plan, tuple(hits), sources
-        self.generator, self.timings, self.asked = generator, dict(timings), asked
+        self.generator, self.timings, self.asked, self.listing = generator, dict(timings), asked, listing
         self._verifier = Verifier(sources, weights, embed)
         self._book = CitationBook()
         self._sentences: list[str] = []
@@ -87,6 +89,9 @@ class AnswerStream:
     def _run(self) -> Iterator[str]:
         started = time.perf_counter()
         draft = ""
+        listing = self.listing
+        if listing is not None and listing.matched:
+            yield listing.header
         if self.sources:
             for piece in self.generator.draft(self.question, self.plan, self.sources):
                 draft += piece
@@ -100,12 +105,16 @@ class AnswerStream:
                 yield from self._accept(claim)
         checked = [sentence for sentence in self._sentences if sentence]
         abstained = not checked
+        abstention = listing.header if listing is not None and not listing.matched else ABSTENTION
         if abstained:
-            yield ABSTENTION
+            yield abstention
         self.timings["answer"] = time.perf_counter() - started
+        text = abstention if abstained else _joined(checked)
+        if listing is not None and not abstained:
+            text = f"{listing.header}\n{text}"
         self._answer = Answer(
             question=self.question,
-            text=ABSTENTION if abstained else " ".join(checked),
+            text=text,
             abstained=abstained,
             citations=() if abstained else tuple(self._book.citations),
             hits=self.hits,
@@ -114,13 +123,36 @@ class AnswerStream:
             removed=tuple(self._book.removed),
             timings=self.timings,
             asked=self.asked,
+            timeline=None if listing is None or abstained else self._timeline(listing, checked),
         )
 
     def _accept(self, claim: str) -> Iterator[str]:
         checked = self._verifier.check(claim, self._book)
         self._sentences.append(checked or "")
         if checked:
-            yield ("" if len([s for s in self._sentences if s]) == 1 else " ") + checked
+            first = len([s for s in self._sentences if s]) == 1 and self.listing is None
+            yield ("" if first else _separator(checked)) + checked
+
+    def _timeline(self, listing: Listing, items: list[str]) -> Timeline:
+        """The checked items with what each cites."""
+        cited = {citation.number: citation for citation in self._book.citations}
+        shown = []
+        for item in items:
+            citation = cited[int(MARKER.search(item).group(1).split(",")[0])]  # type: ignore[union-attr]
+            shown.append(TimelineItem(
+                date=citation.date, doc_id=citation.doc_id, title=citation.title, quote=citation.quote,
+                number=citation.number, source=citation.source, url=citation.url, copies=citation.copies,
+            ))  # fmt: skip
+        return Timeline(listing.shape, listing.matched, listing.header, tuple(shown), listing.per_month)
+
+
+def _separator(claim: str) -> str:
+    """A list item (``- ...``) goes on a line of its own; a sentence follows the one before."""
+    return "\n" if claim.startswith("- ") else " "
+
+
+def _joined(sentences: list[str]) -> str:
+    return "".join((_separator(sentence) if at else "") + sentence for at, sentence in enumerate(sentences))
 
 
 def _has_words(text: str) -> bool:

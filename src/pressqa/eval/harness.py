@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import os
 import statistics
 import time
@@ -62,6 +63,11 @@ class QuestionResult:
     cause: str | None
     retrieved: list[list[str]]  # the top 10 releases, each with its copies
     judge: dict[str, bool | None] = field(default_factory=dict)
+    # Timeline questions: share of the evidence releases cited, share of the cited releases
+    # that are evidence, and whether the cited releases come in date order.
+    timeline_recall: float | None = None
+    timeline_precision: float | None = None
+    in_date_order: bool | None = None
 
 
 @dataclass(slots=True)
@@ -107,7 +113,7 @@ def run(
     archive.warm_up()  # the model and indexes load here, outside the timings
     for number, question in enumerate(questions, 1):
         started = time.perf_counter()
-        answer = archive.ask(question.question, llm=llm)
+        answer = archive.ask(question.question, llm=llm, as_of=question.question_date)
         seconds = time.perf_counter() - started
         generator = answer.generator
         assert answer.plan is not None
@@ -138,6 +144,9 @@ def score(
     retrieved = [[hit.doc_id, *hit.copies] for hit in hits]
     rank = first_gold_rank([set(group) for group in retrieved], gold)
     correct = question.answerable and not answer.abstained and is_correct(answer.text, question.answers)
+    if question.over_releases:
+        recall, precision, in_order = timeline_scores(answer, groups)
+        correct = not answer.abstained and recall == 1.0 and in_order
     verdicts = [_citation_good(citation, gold, question) for citation in answer.citations]
     gold_cited = any({citation.doc_id, *citation.copies} & gold for citation in answer.citations)
     checker, lexical, sentences = _support(archive, answer)
@@ -177,12 +186,35 @@ def score(
         cause=None,
         retrieved=retrieved,
     )
+    if question.over_releases:
+        result.timeline_recall, result.timeline_precision, result.in_date_order = recall, precision, in_order
     result.cause = cause_of(result, verdicts)
     if judge is not None and not answer.abstained:
         from pressqa.eval.judge import judge_answer
 
         result.judge = judge_answer(judge, question, answer)
     return result
+
+
+def timeline_scores(answer: Answer, groups: dict[str, set[str]]) -> tuple[float, float, bool]:
+    """Recall (share of the evidence releases cited, a copy standing for its original),
+    precision (share of the cited releases that are evidence) and whether the cited releases
+    appear in the text in date order."""
+    if answer.abstained:
+        return 0.0, 0.0, True
+    by_number = {citation.number: citation for citation in answer.citations}
+    order = [
+        by_number[int(n)] for group in MARKER.findall(answer.text) for n in group.split(",") if int(n) in by_number
+    ]
+    cited = {citation.doc_id: {citation.doc_id, *citation.copies} for citation in order}
+    gold = set().union(*groups.values()) if groups else set()
+    found = sum(any(members & group for members in cited.values()) for group in groups.values())
+    dates = [citation.date for citation in order if citation.date]
+    return (
+        found / len(groups) if groups else 0.0,
+        sum(bool(members & gold) for members in cited.values()) / len(cited) if cited else 0.0,
+        all(earlier <= later for earlier, later in itertools.pairwise(dates)),
+    )
 
 
 def _citation_good(citation: Citation, gold: set[str], question: Question) -> bool:
@@ -197,7 +229,8 @@ def _support(archive: Archive, answer: Answer) -> tuple[int, int, int]:
         return 0, 0, 0
     by_number = {citation.number: citation for citation in answer.citations}
     checker = lexical = 0
-    sentences = claims(answer.text)
+    # A timeline's summary line is pressqa's count of what it found, not a claim of a release.
+    sentences = claims(answer.text.removeprefix(answer.timeline.summary if answer.timeline else ""))
     for sentence in sentences:
         cited = [
             by_number[int(n)] for group in MARKER.findall(sentence) for n in group.split(",") if int(n) in by_number
@@ -231,6 +264,7 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     answered = [r for r in answerable if not r.abstained]
     abstained = [r for r in results if r.abstained]
     lists = [r.list_recall for r in answerable if r.list_recall is not None]
+    timelines = [r for r in answerable if r.timeline_recall is not None]
     citations = sum(len(r.citations) for r in results)
     sentences = sum(r.sentences for r in results)
 
@@ -251,6 +285,9 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float | None]:
         "mrr@10": statistics.mean(1 / r.gold_rank if r.gold_rank else 0.0 for r in with_gold) if with_gold else None,
         "accuracy": share(sum(r.correct for r in answerable), len(answerable)),
         "list_recall": statistics.mean(lists) if lists else None,
+        "timeline_recall": statistics.mean(r.timeline_recall or 0.0 for r in timelines) if timelines else None,
+        "timeline_precision": statistics.mean(r.timeline_precision or 0.0 for r in timelines) if timelines else None,
+        "in_date_order": share(sum(bool(r.in_date_order) for r in timelines), len(timelines)),
         "words_median": statistics.median(r.words for r in answered) if answered else None,
         "words_p90": percentile([r.words for r in answered], 0.9) if answered else None,
         "citation_precision": share(sum(r.good_citations for r in results), citations),

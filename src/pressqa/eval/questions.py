@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,14 @@ class Question:
     answerable: bool
     kind: str
     all_answers: tuple[str, ...] = ()
+    # The day the question is asked as of ("this week" is read against it; later releases
+    # are left out).
+    question_date: dt.date | None = None
+
+    @property
+    def over_releases(self) -> bool:
+        """A timeline question: its answer is the releases of ``evidence``, in date order."""
+        return self.kind == "timeline"
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -43,13 +52,16 @@ def load_questions(path: Path) -> list[Question]:
                 answerable=_boolean(record, "answerable", default=bool(record.get("answers"))),
                 kind=str(record.get("kind") or ("fact" if record.get("answers") else "unanswerable")),
                 all_answers=_strings(record, "all_answers"),
+                question_date=dt.date.fromisoformat(record["question_date"]) if record.get("question_date") else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise ConfigError(f"{path}:{number}: not a question record ({type(err).__name__}: {err})") from None
         if question.id in seen:
             raise ConfigError(f"{path}:{number}: question id {question.id!r} appears twice")
-        if question.answerable and not question.answers:
+        if question.answerable and not question.answers and not question.over_releases:
             raise ConfigError(f"{path}:{number}: answerable question {question.id!r} has no answers")
+        if question.over_releases and not question.evidence:
+            raise ConfigError(f"{path}:{number}: timeline question {question.id!r} has no evidence releases")
         seen.add(question.id)
         questions.append(question)
     if not questions:

@@ -12,7 +12,8 @@ from pressqa.eval.harness import CAUSES, EvalReport
 # The measures shown in tables, with how to print them.
 SHOWN = [
     ("hit@1", "pct"), ("hit@5", "pct"), ("hit@10", "pct"), ("mrr@10", "num"), ("accuracy", "pct"),
-    ("list_recall", "pct"), ("words_median", "num"), ("words_p90", "num"), ("citation_precision", "pct"),
+    ("list_recall", "pct"), ("timeline_recall", "pct"), ("timeline_precision", "pct"), ("in_date_order", "pct"),
+    ("words_median", "num"), ("words_p90", "num"), ("citation_precision", "pct"),
     ("citation_recall", "pct"), ("support_checker", "pct"), ("support_lexical", "pct"),
     ("abstention_precision", "pct"), ("abstention_recall", "pct"), ("false_abstention", "pct"), ("crag", "num"),
     ("latency_p50", "sec"), ("latency_p95", "sec"), ("judge_correct", "pct"), ("judge_faithful", "pct"),

@@ -92,3 +92,15 @@ class IssuerMatcher:
             return ()
         best = max(score for score, _ in scored)
         return tuple(sorted(issuer for score, issuer in scored if score == best))
+
+
+def issuer_words(issuers: Iterable[str]) -> set[str]:
+    """The lower-case words a question may name these issuers by: the words of their names,
+    their acronyms and their countries ("China's defense ministry", "ISAF's reports")."""
+    found: set[str] = set()
+    for issuer in issuers:
+        words = _words(issuer)
+        countries = {COUNTRIES[word] for word in words if word in COUNTRIES}
+        found |= set(words) | {acronym.lower() for acronym in _acronyms(issuer)}
+        found |= {word for word, country in COUNTRIES.items() if country in countries}
+    return found

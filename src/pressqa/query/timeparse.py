@@ -1,8 +1,9 @@
 """Time expressions in a question ("in March 2011", "fiscal year 2012", "since 2019") as date spans.
 
 No LLM: a handful of patterns cover how analysts name times.  Relative ones ("last
-year") are read against the newest release in the archive, not the wall clock, since an
-archive is a snapshot of its own past.
+year", "this week", "recently") are read against the day a question is asked as of, by
+default the newest release in the archive, not the wall clock, since an archive is a
+snapshot of its own past.
 """
 
 from __future__ import annotations
@@ -80,14 +81,27 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("day", re.compile(rf"\b(?P<day>\d{{1,2}})\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE)),
     ("month", re.compile(rf"\b(?:{_PART}[\s-]+)?{_MONTH},?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)),
     ("year", re.compile(rf"(?:\b{_LEAD}\s+|\b{_PART}[\s-]+)(?:the\s+year\s+)?{_YEAR}\b", re.IGNORECASE)),
-    ("relative", re.compile(r"\b(?P<which>last|this)\s+year\b", re.IGNORECASE)),
+    ("relative", re.compile(r"\b(?P<which>last|this|past)\s+(?P<unit>year|month|week)\b", re.IGNORECASE)),
+    (
+        "recent",
+        re.compile(
+            r"\b(?:(?:in\s+)?the\s+)?(?:past|last)\s+(?P<count>\d{1,3}|two|three|four|five|six|ten|twelve)\s+"
+            r"(?P<unit>days|weeks|months|years)\b|\b(?P<recently>recently|lately|in\s+recent\s+(?:days|weeks))\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("today", re.compile(r"\b(?P<which>today|yesterday)\b", re.IGNORECASE)),
 ]
+# How far back "recently" reaches, and the days in a unit of "the past three weeks".
+RECENT_DAYS = 30
+_UNIT_DAYS = {"days": 1, "weeks": 7, "months": 30, "years": 365}
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "twelve": 12}
 
 
 # The kind a span is reported as (it sets how long after it releases still report on it).
-_KINDS: dict[str, Literal["day", "month", "year", "fiscal-year", "range", "open"]] = {
-    "since": "open", "before": "open", "relative": "year", "fiscal-year": "fiscal-year", "range": "range",
-    "day": "day", "month": "month", "year": "year",
+_KINDS: dict[str, Literal["day", "week", "month", "year", "fiscal-year", "range", "open"]] = {
+    "since": "open", "before": "open", "fiscal-year": "fiscal-year", "range": "range", "day": "day",
+    "month": "month", "year": "year", "recent": "range", "today": "day",
 }  # fmt: skip
 
 
@@ -107,6 +121,8 @@ def parse_time(question: str, *, latest: dt.date | None = None) -> TimeSpan | No
         if span is None:
             return None
         phrase = match.group(0).strip()
+        if kind == "relative":
+            return TimeSpan(span[0], span[1], phrase, match.group("unit").lower())  # type: ignore[arg-type]
         return TimeSpan(span[0], span[1], phrase, _KINDS[kind])
     return None
 
@@ -133,10 +149,7 @@ def _span(kind: str, match: re.Match[str], latest: dt.date | None) -> tuple[dt.d
             return D(first - 1, 10, 1), D(last, 9, 30)
         return D(first, 1, 1), D(last, 12, 31)
     if year is None:
-        if kind == "relative" and latest is not None:
-            year = latest.year - (0 if groups["which"].lower() == "this" else 1)
-            return _year_span(year) if year >= dt.MINYEAR else None
-        return None
+        return _relative_span(kind, groups, latest) if latest is not None else None
     named = _month_span(year, month) if month else _year_span(year)
     if kind == "since":  # "since 2019" includes 2019; "after 2019" starts in 2020
         return (named[0] if groups["which"].lower() == "since" else named[1] + dt.timedelta(days=1)), None
@@ -151,3 +164,32 @@ def _span(kind: str, match: re.Match[str], latest: dt.date | None) -> tuple[dt.d
     if kind == "month" and month:
         return _month_span(year, month, part)
     return _year_span(year, part)
+
+
+def _relative_span(kind: str, groups: dict[str, str | None], latest: dt.date) -> tuple[dt.date, dt.date] | None:
+    """A span named relative to ``latest`` ("last month", "this week", "the past 3 weeks",
+    "recently", "yesterday"): "this" is the whole unit ``latest`` is in, "last" the whole
+    unit before, "past" reaches back a unit from ``latest``."""
+    which = (groups.get("which") or "").lower()
+    try:
+        if kind == "today":
+            day = latest - dt.timedelta(days=1 if which == "yesterday" else 0)
+            return day, day
+        if kind == "recent":
+            if groups.get("recently"):
+                return latest - dt.timedelta(days=RECENT_DAYS), latest
+            count = str(groups["count"]).lower()
+            days = (int(count) if count.isdigit() else _COUNTS[count]) * _UNIT_DAYS[str(groups["unit"]).lower()]
+            return latest - dt.timedelta(days=days), latest
+        unit = str(groups["unit"]).lower()
+        if which == "past":
+            return latest - dt.timedelta(days=_UNIT_DAYS[unit + "s"]), latest
+        if unit == "year":
+            return _year_span(latest.year - (0 if which == "this" else 1))
+        if unit == "month":
+            day = latest if which == "this" else latest.replace(day=1) - dt.timedelta(days=1)
+            return _month_span(day.year, day.month)
+        monday = latest - dt.timedelta(days=latest.weekday() + (0 if which == "this" else 7))
+        return monday, monday + dt.timedelta(days=6)
+    except (OverflowError, ValueError):
+        return None  # before the first representable day

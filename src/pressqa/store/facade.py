@@ -511,8 +511,15 @@ class Store:
         """(version, number of chunks) of every registered release."""
         return self._registry.versions()
 
-    def releases(self) -> list[Release]:
-        return self._registry.releases()
+    def releases(self, filters: SearchFilters | None = None, doc_ids: Sequence[str] | None = None) -> list[Release]:
+        """Metadata of the releases (or of those of ``doc_ids``) that ``filters`` admit, oldest first."""
+        return self._registry.releases(filters, doc_ids)
+
+    def term_matches(self, terms: Sequence[str], filters: SearchFilters) -> dict[str, set[str]]:
+        """Release id -> which of the stemmed ``terms`` its chunks hold, for every release
+        that ``filters`` admit and that holds any (the keyword index's view: it may trail a
+        delete by another process, so look the ids up in ``releases``)."""
+        return self._keyword.term_matches(terms, filters)
 
     def recent(self, per_issuer: int) -> list[Release]:
         return self._registry.recent(per_issuer)

@@ -58,6 +58,11 @@ class KeywordChunk:
     source: str | None
 
 
+def release_of_chunk(chunk_id: str) -> str:
+    """The release id in a chunk id (``doc_id#version#index``; see ``make_chunk_id``)."""
+    return chunk_id.rsplit("#", 2)[0]
+
+
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
@@ -205,6 +210,29 @@ class KeywordIndex:
         searcher = self._index.searcher()
         found = searcher.search(matched, limit=k, count=False)
         return [(str(searcher.doc(address)["chunk_id"][0]), float(score)) for score, address in found.hits]
+
+    def term_matches(self, terms: Sequence[str], filters: SearchFilters) -> dict[str, set[str]]:
+        """For each release with a chunk that ``filters`` admit holding any of the stemmed
+        ``terms`` (a term of several stems is a phrase): the terms its chunks hold.  Every
+        match, not a top k: the answer to "how many releases" must not depend on a cut-off."""
+        found: dict[str, set[str]] = {}
+        if self._index is None:
+            return found
+        searcher = self._index.searcher()
+        limits = self._filter_queries(filters)
+        for term in dict.fromkeys(terms):
+            stems: list[str | tuple[int, str]] = list(term.split())
+            if len(stems) > 1:
+                query = tantivy.Query.phrase_query(self._schema, "text", stems)
+            else:
+                query = tantivy.Query.term_query(self._schema, "text", term)
+            if limits:
+                query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in [query, *limits]])
+            hits = searcher.search(query, limit=max(1, searcher.num_docs), count=False).hits
+            for _, address in hits:
+                chunk_id = str(searcher.doc(address)["chunk_id"][0])
+                found.setdefault(release_of_chunk(chunk_id), set()).add(term)
+        return found
 
     def _filter_queries(self, filters: SearchFilters) -> list[tantivy.Query]:
         """``filters`` as tantivy queries, as ``SearchFilters.admits`` reads them."""

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from pressqa.errors import ReleaseNotFoundError
-from pressqa.types import UNKNOWN_ISSUER, Chunk, DuplicateKind, DuplicateLink, Release, make_chunk_id, origin_file
+from pressqa.types import (
+    UNKNOWN_ISSUER,
+    Chunk,
+    DuplicateKind,
+    DuplicateLink,
+    Release,
+    SearchFilters,
+    make_chunk_id,
+    origin_file,
+)
 
 REGISTRY_FILE = "releases.sqlite3"
 
@@ -127,10 +136,32 @@ class Registry:
             raise ReleaseNotFoundError(f"no release with id {doc_id!r} in the archive")
         return _release(row)
 
-    def releases(self) -> list[Release]:
-        """Every release, oldest first (undated last)."""
-        rows = self._db.execute(f"SELECT {_RELEASE_FIELDS} FROM releases ORDER BY {_OLDEST_FIRST}")
-        return [_release(row) for row in rows]
+    def releases(self, filters: SearchFilters | None = None, doc_ids: Sequence[str] | None = None) -> list[Release]:
+        """Every release (or those of ``doc_ids``) that ``filters`` admit, oldest first (undated last)."""
+        clauses: list[str] = []
+        values: list[Any] = []
+        if filters is not None and (filters.since or filters.until):
+            clauses.append("date IS NOT NULL")  # an undated release cannot be shown to fall in a range
+            if filters.since:
+                clauses.append("date >= ?")
+                values.append(filters.since.isoformat())
+            if filters.until:
+                clauses.append("date <= ?")
+                values.append(filters.until.isoformat())
+        if filters is not None and filters.sources:
+            clauses.append(f"source IN ({','.join('?' * len(filters.sources))})")
+            values.extend(filters.sources)
+        if doc_ids is None:
+            where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+            rows = self._db.execute(f"SELECT {_RELEASE_FIELDS} FROM releases {where} ORDER BY {_OLDEST_FIRST}", values)
+            return [_release(row) for row in rows]
+        found: list[Any] = []
+        for batch in _batches(doc_ids):
+            where = " AND ".join([*clauses, f"doc_id IN ({','.join('?' * len(batch))})"])
+            found += self._db.execute(
+                f"SELECT {_RELEASE_FIELDS}, {_AGE} FROM releases WHERE {where}", [*values, *batch]
+            )
+        return [_release(row) for row in sorted(found, key=lambda row: row[len(_RELEASE_FIELDS.split(",")) :])]
 
     def recent(self, per_issuer: int) -> list[Release]:
         """The ``per_issuer`` newest releases (originals, not copies) of each issuer, the
@@ -196,11 +227,14 @@ class Registry:
 
     def states(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         """(version, canonical_id) of each stored release among ``doc_ids``."""
-        marks = ",".join("?" * len(doc_ids))
-        rows = self._db.execute(
-            f"SELECT doc_id, content_hash, canonical_id FROM releases WHERE doc_id IN ({marks})", list(doc_ids)
-        )
-        return {doc_id: (version_of(digest), canonical) for doc_id, digest, canonical in rows}
+        found = {}
+        for batch in _batches(doc_ids):
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT doc_id, content_hash, canonical_id FROM releases WHERE doc_id IN ({marks})", batch
+            )
+            found.update({doc_id: (version_of(digest), canonical) for doc_id, digest, canonical in rows})
+        return found
 
     def current_chunk_ids(self, doc_ids: Sequence[str]) -> list[str]:
         """The ids of the registered version's chunks of each release among ``doc_ids``."""
@@ -357,6 +391,15 @@ class Registry:
 
 
 _RELEASE_FIELDS = "doc_id, title, source, date, url, language, origin"
+# ``_OLDEST_FIRST`` as values to sort rows by in Python.
+_AGE = "date IS NULL, IFNULL(date, ''), distributed_at IS NULL, IFNULL(distributed_at, ''), doc_id"
+# SQLite takes at most 32,766 parameters in a statement.
+_BATCH = 10_000
+
+
+def _batches(items: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _BATCH):
+        yield list(items[start : start + _BATCH])
 
 
 def _release(row: Sequence[Any]) -> Release:

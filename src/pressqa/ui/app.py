@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 OFFLINE = ("offline (quotes the releases, no language model)", "offline")
 FEEDBACK_FILE = "feedback.jsonl"
+# How the question's time and issuers were used when they can be dropped by a chip.
+INFERRED = ("boost", "enforced")
+# What an answer updates: chat, history, answers, sources, chips, copy box, timeline
+# chart, "show all" button, message box.
+ANSWER_OUTPUTS = 9
 # The chart fills quiet months in only over this span: an archive that spans centuries
 # (say, one release misdated 0001-01-01) shows just its months with releases.
 MAX_CHART_MONTHS = 1200
@@ -56,19 +61,30 @@ def _plan_chips(plan: QueryPlan | None) -> list[str]:
     if plan is None:
         return []
     chips = []
-    if plan.time is not None and plan.time_use == "boost":
+    if plan.time is not None and plan.time_use in INFERRED:
         chips.append(f"time: {plan.time.phrase} ({plan.time.label()})")
-    chips.extend(f"issuer: {issuer}" for issuer in plan.issuers if plan.issuers_use == "boost")
+    chips.extend(f"issuer: {issuer}" for issuer in plan.issuers if plan.issuers_use in INFERRED)
     return chips
 
 
 def _without(plan: QueryPlan, kept: list[str]) -> QueryPlan:
     """``plan`` without the inferred time or issuers whose chips were removed."""
     chips = _plan_chips(plan)
-    if plan.time is not None and plan.time_use == "boost" and chips[0] not in kept:
+    if plan.time is not None and plan.time_use in INFERRED and chips[0] not in kept:
         plan = dataclasses.replace(plan, time=None, time_use=None)
-    issuers = tuple(issuer for issuer in plan.issuers if f"issuer: {issuer}" in kept or plan.issuers_use != "boost")
+    issuers = tuple(
+        issuer for issuer in plan.issuers if f"issuer: {issuer}" in kept or plan.issuers_use not in INFERRED
+    )
     return dataclasses.replace(plan, issuers=issuers, issuers_use=plan.issuers_use if issuers else None)
+
+
+def _months(per_month: dict[str, int]) -> pd.DataFrame:
+    """Releases per month for a bar chart, quiet months in between filled with 0."""
+    months = list(per_month)
+    if months and _months_between(months[0], months[-1]) <= MAX_CHART_MONTHS:
+        # Every month from the first to the last, so that quiet months show as gaps.
+        months = [str(month) for month in pd.period_range(months[0], months[-1], freq="M")]
+    return pd.DataFrame({"month": months, "releases": [per_month.get(month, 0) for month in months]})
 
 
 def _months_between(first: str, last: str) -> int:
@@ -108,13 +124,8 @@ class ArchiveApp:
 
     def _overview(self) -> tuple[str, pd.DataFrame, Any]:
         stats = self.archive.stats()
-        months = list(stats.per_month)
-        if months and _months_between(months[0], months[-1]) <= MAX_CHART_MONTHS:
-            # Every month from the first to the last, so that quiet months show as gaps.
-            months = [str(month) for month in pd.period_range(months[0], months[-1], freq="M")]
-        per_month = pd.DataFrame({"month": months, "releases": [stats.per_month.get(month, 0) for month in months]})
         issuers = gr.update(choices=sorted(issuer for issuer in stats.issuers if issuer != UNKNOWN_ISSUER))
-        return render.overview(stats), per_month, issuers
+        return render.overview(stats), _months(stats.per_month), issuers
 
     def _examples(self) -> list[str]:
         """Questions to start from: about the newest release of each of the biggest issuers."""
@@ -148,30 +159,33 @@ class ArchiveApp:
         until: Any,
         issuers: list[str] | None,
         generator: str,
+        as_of: Any = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer to ``question`` into the chat, then show its sources."""
         question = (question or "").strip()
         if not question:
-            yield (gr.skip(),) * 7
+            yield (gr.skip(),) * ANSWER_OUTPUTS
             return
         asking = [*history, {"role": "user", "content": question}]
         try:
-            options = {"since": _date(since), "until": _date(until), "sources": issuers or None, "llm": generator}
+            options = {"since": _date(since), "until": _date(until), "sources": issuers or None, "llm": generator,
+                       "as_of": _date(as_of)}  # fmt: skip
             stream = self.archive.chat_stream(asking, **options)
             text = ""
             for piece in stream:
                 text += piece
-                yield (self._display(asking, answers, text), *(gr.skip(),) * 6)
+                yield (self._display(asking, answers, text), *(gr.skip(),) * (ANSWER_OUTPUTS - 1))
             answer = stream.answer
         except (PressQAError, ValueError) as err:
             gr.Warning(str(err))
             # The chat as it was; the question back in the box to fix and send again.
-            yield (self._display(history, answers), *(gr.skip(),) * 5, question)
+            yield (self._display(history, answers), *(gr.skip(),) * (ANSWER_OUTPUTS - 2), question)
             return
         yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
 
     def _show(self, answer: Answer, history: list[dict[str, str]], answers: list[Answer]) -> tuple[Any, ...]:
         chips = _plan_chips(answer.plan)
+        timeline = answer.timeline
         return (
             self._display(history, answers),
             history,
@@ -179,6 +193,10 @@ class ArchiveApp:
             self._sources_html(answer),
             gr.update(choices=chips, value=chips, visible=bool(chips)),
             render.answer_with_citations(answer),
+            gr.update(value=_months(timeline.per_month), visible=True) if timeline else gr.update(visible=False),
+            gr.update(value=f"Show all {timeline.matched} releases", visible=True)
+            if timeline and not timeline.complete
+            else gr.update(visible=False),
             gr.skip(),
         )
 
@@ -187,10 +205,20 @@ class ArchiveApp:
     ) -> tuple[Any, ...]:
         """A chip was removed: answer the last question again without that inference."""
         if not answers or answers[-1].plan is None:
-            return (gr.skip(),) * 7
+            return (gr.skip(),) * ANSWER_OUTPUTS
         last = answers[-1]
         assert last.plan is not None
         answer = dataclasses.replace(self.archive.ask(_without(last.plan, kept), llm=generator), asked=last.asked)
+        history = [*history[:-1], {"role": "assistant", "content": answer.text}]
+        return self._show(answer, history, [*answers[:-1], answer])
+
+    def show_all(self, history: list[dict[str, str]], answers: list[Answer]) -> tuple[Any, ...]:
+        """The last answer was a timeline showing part of what matched: show every release."""
+        if not answers or answers[-1].plan is None:
+            return (gr.skip(),) * ANSWER_OUTPUTS
+        last = answers[-1]
+        assert last.plan is not None
+        answer = dataclasses.replace(self.archive.ask(last.plan, limit=0), asked=last.asked)
         history = [*history[:-1], {"role": "assistant", "content": answer.text}]
         return self._show(answer, history, [*answers[:-1], answer])
 
@@ -254,11 +282,18 @@ class ArchiveApp:
                     with gr.Accordion("Copy the answer with its citations (markdown)", open=False):
                         copy = gr.Textbox(elem_id="copy", show_label=False, lines=6, buttons=["copy"])
                 with gr.Column(scale=2):
+                    timeline = gr.BarPlot(
+                        x="month", y="releases", title="Matching releases per month", y_lim=[0, None],
+                        elem_id="timeline-chart", visible=False,
+                    )  # fmt: skip
+                    show_all = gr.Button("Show all", elem_id="show-all", visible=False, size="sm")
                     sources = gr.HTML(elem_id="sources", label="Sources")
             with gr.Accordion("Filters and settings", open=True), gr.Row():
                 since = gr.DateTime(label="Published since", include_time=False, type="string", elem_id="since")
                 until = gr.DateTime(label="Published until", include_time=False, type="string", elem_id="until")
                 issuers = gr.Dropdown([], multiselect=True, label="Issuers", elem_id="issuers")
+                as_of = gr.DateTime(label="Ask as of (later releases left out)", include_time=False, type="string",
+                                    elem_id="as-of")  # fmt: skip
                 generator = gr.Dropdown(
                     self.llm_choices, value=OFFLINE[1], label="Answers written by", elem_id="generator"
                 )
@@ -271,17 +306,19 @@ class ArchiveApp:
                     report = gr.Markdown(elem_id="report")
                 per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None])
 
-            answer_outputs = [chat, history, answers, sources, chips, copy, message]
+            answer_outputs = [chat, history, answers, sources, chips, copy, timeline, show_all, message]
+            assert len(answer_outputs) == ANSWER_OUTPUTS
             for trigger in (message.submit, send.click):
                 trigger(lambda text: ("", text), [message], [message, asked]).then(
                     self.respond,
-                    [asked, history, answers, since, until, issuers, generator],
+                    [asked, history, answers, since, until, issuers, generator, as_of],
                     answer_outputs,
                     concurrency_id="archive",
                 )
             chips.input(
                 self.drop_inferred, [chips, history, answers, generator], answer_outputs, concurrency_id="archive"
             )
+            show_all.click(self.show_all, [history, answers], answer_outputs, concurrency_id="archive")
             files.upload(self.ingest, [files], [report, summary, per_month, issuers], concurrency_id="archive")
             chat.like(self.feedback, [answers], None, concurrency_id="archive")
             blocks.load(self._overview, None, [summary, per_month, issuers], concurrency_id="archive")

@@ -31,7 +31,15 @@ def escape_markdown(text: str) -> str:
 
 def answer_markdown(answer_text: str, *, linked: bool = True) -> str:
     """The answer for the chat: escaped, each marker ``[n]`` a link to source card n
-    (plain text when ``linked`` is false: the cards shown are another answer's)."""
+    (plain text when ``linked`` is false: the cards shown are another answer's); the
+    items of a timeline (lines opening with "- ") stay a list."""
+    return "\n".join(
+        "- " + _with_markers(line[2:], linked) if line.startswith("- ") else _with_markers(line, linked)
+        for line in answer_text.split("\n")
+    )
+
+
+def _with_markers(answer_text: str, linked: bool) -> str:
     pieces, at = [], 0
     for match in MARKER.finditer(answer_text):
         pieces.append(escape_markdown(answer_text[at : match.start()]))
