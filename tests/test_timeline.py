@@ -33,32 +33,72 @@ SHIELD_MARCH_15 = (
     "The phase trains escort of merchant convoys through the northern straits."
 )
 RELEASES = [
-    release("fleet-0302", "2021-03-02", FLEET, "Harbour Shield 2021 announced",
-            "The Northern Fleet Command announced today that the Harbour Shield exercise will be held in three "
-            "phases this spring. About forty ships and three thousand sailors are to take part."),
+    release(
+        "fleet-0302",
+        "2021-03-02",
+        FLEET,
+        "Harbour Shield 2021 announced",
+        "The Northern Fleet Command announced today that the Harbour Shield exercise will be held in three "
+        "phases this spring. About forty ships and three thousand sailors are to take part.",
+    ),
     release("fleet-0315", "2021-03-15", FLEET, "Second phase of Harbour Shield begins", SHIELD_MARCH_15),
     release("wire-0315", "2021-03-15", WIRE, "Fleet begins exercise phase", SHIELD_MARCH_15),
-    release("fleet-0320", "2021-03-20", FLEET, "New breakwater opens at Port Arden",
-            "The harbour master opened a new breakwater at Port Arden, built to shield the inner basin from "
-            "winter storms. Work on the breakwater took two years."),
-    release("fleet-0328", "2021-03-28", FLEET, "Harbour Shield phase two ends",
-            "The second phase of Harbour Shield ended yesterday after the convoy reached Cape Morrow without "
-            "losses. Crews practised boarding and mine clearing during the phase."),
-    release("fleet-0410", "2021-04-10", FLEET, "Final phase of Harbour Shield",
-            "Submarines joined surface ships for the final phase of Harbour Shield in the Grey Sea. The fleet "
-            "said the phase would test anti-submarine screens."),
-    release("fleet-0520", "2021-05-20", FLEET, "Harbour Shield lessons published",
-            "The Northern Fleet Command published its lessons from Harbour Shield on Thursday. The report "
-            "calls for two more supply ships and longer crew training."),
-    release("fleet-0311", "2021-03-11", FLEET, "Ferry to Gull Island resumes",
-            "The ferry to Gull Island resumed service after repairs to its pier, the fleet said. Sailors "
-            "helped the island council rebuild the landing stage."),
-    release("justice-0312", "2021-03-12", JUSTICE, "Supplier charged over Harbour Shield fuel contract",
-            "A fuel supplier was charged with overbilling the navy for fuel delivered during Harbour Shield "
-            "exercises, the Ministry of Justice said. The supplier faces fines of up to two million."),
-    release("fleet-undated", None, FLEET, "About Harbour Shield",
-            "Harbour Shield is the yearly exercise of the Northern Fleet Command in the northern straits. It "
-            "trains the escort of convoys and the defence of harbours."),
+    release(
+        "fleet-0320",
+        "2021-03-20",
+        FLEET,
+        "New breakwater opens at Port Arden",
+        "The harbour master opened a new breakwater at Port Arden, built to shield the inner basin from "
+        "winter storms. Work on the breakwater took two years.",
+    ),
+    release(
+        "fleet-0328",
+        "2021-03-28",
+        FLEET,
+        "Harbour Shield phase two ends",
+        "The second phase of Harbour Shield ended yesterday after the convoy reached Cape Morrow without "
+        "losses. Crews practised boarding and mine clearing during the phase.",
+    ),
+    release(
+        "fleet-0410",
+        "2021-04-10",
+        FLEET,
+        "Final phase of Harbour Shield",
+        "Submarines joined surface ships for the final phase of Harbour Shield in the Grey Sea. The fleet "
+        "said the phase would test anti-submarine screens.",
+    ),
+    release(
+        "fleet-0520",
+        "2021-05-20",
+        FLEET,
+        "Harbour Shield lessons published",
+        "The Northern Fleet Command published its lessons from Harbour Shield on Thursday. The report "
+        "calls for two more supply ships and longer crew training.",
+    ),
+    release(
+        "fleet-0311",
+        "2021-03-11",
+        FLEET,
+        "Ferry to Gull Island resumes",
+        "The ferry to Gull Island resumed service after repairs to its pier, the fleet said. Sailors "
+        "helped the island council rebuild the landing stage.",
+    ),
+    release(
+        "justice-0312",
+        "2021-03-12",
+        JUSTICE,
+        "Supplier charged over Harbour Shield fuel contract",
+        "A fuel supplier was charged with overbilling the navy for fuel delivered during Harbour Shield "
+        "exercises, the Ministry of Justice said. The supplier faces fines of up to two million.",
+    ),
+    release(
+        "fleet-undated",
+        None,
+        FLEET,
+        "About Harbour Shield",
+        "Harbour Shield is the yearly exercise of the Northern Fleet Command in the northern straits. It "
+        "trains the escort of convoys and the defence of harbours.",
+    ),
 ]
 
 
@@ -121,7 +161,9 @@ def test_asked_as_of_a_past_day_later_releases_are_left_out(fleet: Archive) -> N
     latest = fleet.ask("What is the latest the Northern Fleet Command said about Harbour Shield?", as_of=D(2021, 4, 1))
     assert cited_ids(latest) == ["fleet-0328"] and latest.text.startswith("As of March 28, 2021")
     # "last month" is read against the day asked as of, not the newest release.
-    previous = fleet.ask("What did the Northern Fleet Command report on Harbour Shield last month?", as_of=D(2021, 4, 5))
+    previous = fleet.ask(
+        "What did the Northern Fleet Command report on Harbour Shield last month?", as_of=D(2021, 4, 5)
+    )
     assert cited_ids(previous) == ["fleet-0302", "fleet-0315", "fleet-0328"]
     hits = fleet.search("Harbour Shield final phase submarines", as_of=D(2021, 4, 1), k=10)
     assert hits and all(hit.date is not None and hit.date <= D(2021, 4, 1) for hit in hits)
@@ -153,6 +195,7 @@ def test_an_empty_period_abstains_and_names_the_period(fleet: Archive) -> None:
         ("Give me a timeline of China's defense ministry statements on the joint air cruises", "timeline"),
         ("Which operations in Kandahar province did ISAF announce in May 2010?", "timeline"),
         ("List ISAF's releases about Paktika province in July 2011.", "timeline"),
+        ("Show me the ministry's statements on the joint patrols", "timeline"),
         ("What is the latest the Justice Department said about Liberty Reserve?", "latest"),
         ("What was the most recent statement on Joint Sea?", "latest"),
         ("When did the ministry first report the joint patrol?", "earliest"),
@@ -163,6 +206,8 @@ def test_an_empty_period_abstains_and_names_the_period(fleet: Archive) -> None:
         ("How many ships took part in Joint Sea 2021?", None),
         ("What was the first exercise of the two navies?", None),
         ("Who announced the charges last week?", None),
+        ("How many cases did the task force bring in 2019?", None),
+        ("Which cases did the Justice Department bring against Boeing?", None),
     ],
 )
 def test_the_shape_of_a_question_is_read_from_its_words(question: str, shape: str | None) -> None:

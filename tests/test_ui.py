@@ -88,6 +88,12 @@ def ask(page: Page, question: str) -> None:
     expect(page.locator("#sources")).not_to_be_empty(timeout=20_000)
 
 
+def release_dates(page: Page) -> list[str]:
+    """Each source card's release date (its link may hold a date too)."""
+    metas = page.locator("#sources .pq-meta").all_inner_texts()
+    return [found.group() for meta in metas if (found := re.search(r"\d{4}-\d{2}-\d{2}", meta))]
+
+
 def card_dates(page: Page) -> list[str]:
     return re.findall(r"\d{4}-\d{2}-\d{2}", " ".join(page.locator("#sources .pq-meta").all_inner_texts()))
 
@@ -137,6 +143,68 @@ def test_an_abstention_says_so_and_offers_the_closest_releases(page: Page) -> No
     expect(page.locator(BOT).last).to_have_text("The archive has no release that answers this.")
     expect(page.locator("#sources")).to_contain_text("The closest ones")
     expect(page.locator("#sources .pq-closest").first).to_be_visible()
+
+
+def test_a_timeline_answer_is_a_dated_list_with_a_chart_and_obeys_the_as_of_day(page: Page, tmp_path: Path) -> None:
+    question = "Give me a timeline of China's defense ministry statements on joint exercises with Russia"
+    ask(page, question)
+    answer = page.locator(BOT).last
+    expect(answer).to_contain_text("releases from Ministry of National Defense", timeout=20_000)
+    items = answer.locator("li")
+    expect(items.first).to_contain_text("July 23, 2019")
+    dates = release_dates(page)
+    assert len(dates) == items.count() >= 5 and dates == sorted(dates), dates
+    expect(page.locator("#timeline-chart")).to_be_visible()
+    expect(page.locator("#show-all")).to_be_hidden()  # every matching release is shown
+    # The README's picture of a timeline (PRESSQA_TIMELINE_SCREENSHOT=docs/timeline.png), its start in view.
+    expect(page.locator("#timeline-chart canvas, #timeline-chart svg").first).to_be_visible()
+    expect(page.locator("#chips")).to_be_visible()
+    answer.evaluate("(bubble) => { bubble.scrollIntoView({block: 'start'}); window.scrollTo(0, 0); }")
+    page.wait_for_timeout(500)  # the chart's drawing settles
+    page.screenshot(path=os.environ.get("PRESSQA_TIMELINE_SCREENSHOT") or str(tmp_path / "timeline.png"))
+    page.fill("#as-of input", "2021-08-31")
+    page.press("#as-of input", "Enter")
+    ask(page, question)
+    expect(page.locator(BOT).last).to_contain_text("published until 2021-08-31")
+    expect(page.locator("#sources .pq-card")).to_have_count(4, timeout=20_000)  # not the 8 of the whole archive
+    later = release_dates(page)
+    assert max(later) <= "2021-08-31", later
+    # A question one passage answers hides the chart again.
+    ask(page, ZAPAD)
+    expect(page.locator("#timeline-chart")).to_be_hidden()
+
+
+def test_a_long_timeline_shows_part_and_a_button_shows_all(browser: Browser, tmp_path: Path) -> None:
+    releases = tmp_path / "lighthouse.jsonl"
+    months = [f"{2019 + n // 12}-{n % 12 + 1:02d}-15" for n in range(24)]
+    releases.write_text("".join(
+        json.dumps({"id": f"lamp-{day}", "title": f"Lamp log {day}", "date": day, "source": "Coast Watch Office",
+                    "text": f"The keepers of Cape Lumen lighthouse logged {n + 3} ships passing in the fog this "
+                    f"month, the Coast Watch Office said. The lamp was serviced on day {n + 1}."})
+        + "\n" for n, day in enumerate(months)
+    ))  # fmt: skip
+    from pressqa import Archive
+
+    with Archive.open(tmp_path / "archive") as archive:
+        assert not archive.ingest([releases]).failed
+    served, url = serve(tmp_path / "archive", port=free_port())
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#message textarea")
+        ask(page, "What did the Coast Watch Office report about Cape Lumen lighthouse from 2019 to 2020?")
+        answer = page.locator(BOT).last
+        expect(answer).to_contain_text("24 releases from Coast Watch Office")
+        expect(answer.locator("li")).to_have_count(20)
+        page.locator("#show-all").click()
+        expect(answer.locator("li")).to_have_count(24, timeout=20_000)
+        expect(page.locator("#show-all")).to_be_hidden()
+        expect(page.locator(BOT)).to_have_count(1)  # the same turn, shown whole
+    finally:
+        context.close()
+        served.blocks.close()
+        served.archive.close()
 
 
 def test_release_text_is_shown_as_text_never_run(page: Page) -> None:

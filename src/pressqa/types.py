@@ -335,8 +335,9 @@ class Timeline:
 
     @property
     def complete(self) -> bool:
-        """Whether every matched release is shown."""
-        return len(self.items) >= self.matched
+        """Whether it shows all it was asked for: the newest or first release, or every
+        matched release (a "show all" offers the rest)."""
+        return self.shape in ("latest", "earliest") or len(self.items) >= self.matched
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,7 +148,10 @@ class Verifier:
     def support(self, statement: str, source: Source) -> Support | None:
         """The passage of ``source`` (one sentence or two in a row) that best supports
         ``statement``, if it supports it enough."""
-        terms = list(dict.fromkeys(content_terms(statement)))
+        # Dates are held by the date rule below, not by word weight: "January 15, 2019:" before
+        # a quote dated that day would otherwise outweigh the quote's own words.  A claim
+        # that is only a date is weighed by its words all the same.
+        terms = list(dict.fromkeys(content_terms(DATELIKE.sub(" ", statement)) or content_terms(statement)))
         weight = self.weights(terms)
         total = sum(weight.values()) or 1.0
         header = source.header_terms() | set(content_terms(_date_words(source)))

@@ -16,13 +16,15 @@ from pressqa.query.issuers import issuer_words
 from pressqa.text import STOPWORDS
 from pressqa.types import Shape, TimeSpan
 
-# The kinds of release an analyst asks a period's set of ("which operations ... in 2010").
-_RELEASE_NOUNS = (
-    r"(?:press\s+releases|news\s+releases|releases|statements|announcements|reports|updates|operations|cases"
-    r"|briefings|communiqu[e\u00e9]s)"
+# Kinds of release ("how many statements"), and of events releases announce, that an analyst
+# asks a set of ("which operations ... in May 2010").
+_RELEASES = (
+    r"(?:press\s+releases|news\s+releases|releases|statements|announcements|reports|updates|briefings"
+    r"|communiqu[e\u00e9]s)"
 )
+_EVENTS = r"(?:operations|cases)"
 _SAYING = r"(?:report|say|said|announce|state|publish|release|issue|tell|told|disclose|claim|write)(?:e?[ds])?"
-_COUNT = re.compile(rf"\bhow\s+many\s+(?:\w+\s+){{0,2}}?{_RELEASE_NOUNS}\b", re.IGNORECASE)
+_COUNT = re.compile(rf"\bhow\s+many\s+(?:\w+\s+){{0,2}}?{_RELEASES}\b", re.IGNORECASE)
 _LATEST = re.compile(
     r"\b(?:latest|most\s+recent(?:ly)?|newest)\b|\blast\s+(?:statement|release|report|update|announcement|word)\b",
     re.IGNORECASE,
@@ -35,12 +37,10 @@ _EARLIEST = re.compile(
 _TIMELINE = re.compile(r"\btime\s*line\b|\bchronolog(?:y|ical)\b|\bin\s+date\s+order\b", re.IGNORECASE)
 # "What did ISAF report from ...": a question about what an issuer said (needs a period).
 _WHAT_SAID = re.compile(rf"\bwhat\s+(?:did|has|have|had|does|do)\s+(?:\S+\s+){{1,8}}?{_SAYING}\b", re.IGNORECASE)
-# "Which operations ... did ISAF announce in May 2010", "list the releases ...".
-_WHICH_RELEASES = re.compile(
-    rf"\b(?:which|what)\s+(?:[\w'\u2019]+\s+)?{_RELEASE_NOUNS}\b"
-    rf"|\b(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:[\w'\u2019]+\s+)?{_RELEASE_NOUNS}\b",
-    re.IGNORECASE,
-)
+# "List the ministry's statements on ...", "which operations ... did ISAF announce in May 2010".
+_ASKING_FOR = r"\b(?:(?:which|what)\s+|(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?)(?:[\w'\u2019]+\s+)?"
+_WHICH_RELEASES = re.compile(rf"{_ASKING_FOR}{_RELEASES}\b", re.IGNORECASE)
+_WHICH_EVENTS = re.compile(rf"{_ASKING_FOR}{_EVENTS}\b", re.IGNORECASE)
 # Words that say which shape a question has or what kind of release it wants: never its subject.
 SHAPE_WORDS = frozenset({
     "timeline", "time", "line", "chronology", "chronological", "order", "date", "latest", "recent", "recently",
@@ -58,16 +58,17 @@ SHAPE_WORDS = frozenset({
 def read_shape(question: str, time: TimeSpan | None) -> Shape | None:
     """The shape of ``question`` (``time`` is the span it names), or None for a question
     one passage answers.  "What did X report" and "which operations" ask for a timeline
-    only when they name a period: "What did NATO agree at the Vilnius summit?" does not."""
+    only when they name a period ("What did NATO agree at the Vilnius summit?" does not);
+    "list the statements on X" always does."""
     if _COUNT.search(question):
         return "count"
     if _LATEST.search(question):
         return "latest"
     if _EARLIEST.search(question):
         return "earliest"
-    if _TIMELINE.search(question):
+    if _TIMELINE.search(question) or _WHICH_RELEASES.search(question):
         return "timeline"
-    if time is not None and (_WHAT_SAID.search(question) or _WHICH_RELEASES.search(question)):
+    if time is not None and (_WHAT_SAID.search(question) or _WHICH_EVENTS.search(question)):
         return "timeline"
     return None
 

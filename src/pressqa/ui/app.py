@@ -87,6 +87,11 @@ def _months(per_month: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame({"month": months, "releases": [per_month.get(month, 0) for month in months]})
 
 
+def _chart_top(per_month: dict[str, int]) -> int:
+    """The top of a releases-per-month axis: at least 4, so that its ticks are whole releases."""
+    return max(4, *per_month.values())
+
+
 def _months_between(first: str, last: str) -> int:
     """Months from ``first`` to ``last`` ("2021-08"), both included."""
     (year_a, month_a), (year_b, month_b) = (map(int, month.split("-")[:2]) for month in (first, last))
@@ -193,7 +198,9 @@ class ArchiveApp:
             self._sources_html(answer),
             gr.update(choices=chips, value=chips, visible=bool(chips)),
             render.answer_with_citations(answer),
-            gr.update(value=_months(timeline.per_month), visible=True) if timeline else gr.update(visible=False),
+            gr.update(value=_months(timeline.per_month), visible=True, y_lim=[0, _chart_top(timeline.per_month)])
+            if timeline
+            else gr.update(visible=False),
             gr.update(value=f"Show all {timeline.matched} releases", visible=True)
             if timeline and not timeline.complete
             else gr.update(visible=False),
@@ -284,7 +291,7 @@ class ArchiveApp:
                 with gr.Column(scale=2):
                     timeline = gr.BarPlot(
                         x="month", y="releases", title="Matching releases per month", y_lim=[0, None],
-                        elem_id="timeline-chart", visible=False,
+                        x_label_angle=-45, elem_id="timeline-chart", visible=False,
                     )  # fmt: skip
                     show_all = gr.Button("Show all", elem_id="show-all", visible=False, size="sm")
                     sources = gr.HTML(elem_id="sources", label="Sources")
