@@ -196,6 +196,7 @@ def test_an_empty_period_abstains_and_names_the_period(fleet: Archive) -> None:
         ("Which operations in Kandahar province did ISAF announce in May 2010?", "timeline"),
         ("List ISAF's releases about Paktika province in July 2011.", "timeline"),
         ("Show me the ministry's statements on the joint patrols", "timeline"),
+        ("List the Justice Department's releases about civil rights in Ferguson.", "timeline"),
         ("What is the latest the Justice Department said about Liberty Reserve?", "latest"),
         ("What was the most recent statement on Joint Sea?", "latest"),
         ("When did the ministry first report the joint patrol?", "earliest"),

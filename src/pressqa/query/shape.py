@@ -38,7 +38,7 @@ _TIMELINE = re.compile(r"\btime\s*line\b|\bchronolog(?:y|ical)\b|\bin\s+date\s+o
 # "What did ISAF report from ...": a question about what an issuer said (needs a period).
 _WHAT_SAID = re.compile(rf"\bwhat\s+(?:did|has|have|had|does|do)\s+(?:\S+\s+){{1,8}}?{_SAYING}\b", re.IGNORECASE)
 # "List the ministry's statements on ...", "which operations ... did ISAF announce in May 2010".
-_ASKING_FOR = r"\b(?:(?:which|what)\s+|(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?)(?:[\w'\u2019]+\s+)?"
+_ASKING_FOR = r"\b(?:(?:which|what)\s+|(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?)(?:[\w'\u2019]+\s+){0,3}?"
 _WHICH_RELEASES = re.compile(rf"{_ASKING_FOR}{_RELEASES}\b", re.IGNORECASE)
 _WHICH_EVENTS = re.compile(rf"{_ASKING_FOR}{_EVENTS}\b", re.IGNORECASE)
 # Words that say which shape a question has or what kind of release it wants: never its subject.
