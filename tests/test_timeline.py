@@ -92,6 +92,16 @@ RELEASES = [
         "exercises, the Ministry of Justice said. The supplier faces fines of up to two million.",
     ),
     release(
+        "fleet-petrel",
+        "2022-01-10",
+        FLEET,
+        "Storm Petrel drill",
+        "The Storm Petrel search and rescue drill brought together four frigates, two helicopters, a hospital "
+        "ship, three tugs and the coast guard cutters of the northern district, which practised towing a "
+        "disabled tanker, lifting injured sailors and fighting fires on deck daily from January 7, 2022 until "
+        "the evening of January 9. The fleet thanked the crews.",  # the 45th word is in a date
+    ),
+    release(
         "fleet-undated",
         None,
         FLEET,
@@ -139,7 +149,8 @@ def test_a_timeline_shows_at_most_the_limit_and_says_how_many_matched(fleet: Arc
     question = "Give me a timeline of the Northern Fleet Command's statements on Harbour Shield in 2021"
     shown = fleet.ask(question, limit=2)
     assert shown.timeline is not None and shown.timeline.matched == 5 and len(shown.timeline.items) == 2
-    assert not shown.timeline.complete and "the 2 that say most about it" in shown.text
+    assert not shown.timeline.complete and "5 releases from Northern Fleet Command" in shown.text
+    assert "; 2 of them shown, oldest first:" in shown.text
     dates = [item.date for item in shown.timeline.items]
     assert dates == sorted(dates)
     everything = fleet.ask(question, limit=0)
@@ -179,6 +190,21 @@ def test_a_count_comes_from_the_releases_not_from_a_number_in_a_passage(fleet: A
     assert answer.timeline.per_month == {"2021-03": 3, "2021-04": 1, "2021-05": 1}
 
 
+def test_an_item_cut_short_keeps_its_dates_whole_and_the_stream_is_the_text(fleet: Archive) -> None:
+    stream = fleet.ask_stream("What did the Northern Fleet Command report about Storm Petrel in January 2022?")
+    pieces = list(stream)
+    answer = stream.answer
+    assert "".join(pieces) == answer.text
+    assert answer.timeline is not None and [item.doc_id for item in answer.timeline.items] == ["fleet-petrel"]
+    item = answer.text.splitlines()[1]
+    assert "January 7, 2022" in item and item.endswith("\u2026 [1]")  # cut after the date, not inside it
+
+
+def test_search_keeps_to_the_period_and_issuer_a_timeline_enforces(fleet: Archive) -> None:
+    hits = fleet.search("What did the Northern Fleet Command report about Harbour Shield in March 2021?", k=10)
+    assert hits and all(hit.source == FLEET and hit.date and hit.date.month == 3 for hit in hits)
+
+
 def test_an_empty_period_abstains_and_names_the_period(fleet: Archive) -> None:
     answer = fleet.ask("What did the Northern Fleet Command report about Harbour Shield in July 2019?")
     assert answer.abstained and answer.timeline is None and not answer.citations
@@ -189,39 +215,52 @@ def test_an_empty_period_abstains_and_names_the_period(fleet: Archive) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "shape"),
+    ("question", "issuer_named", "shape"),
     [
-        ("What did ISAF report from Helmand province in March 2011?", "timeline"),
-        ("Give me a timeline of China's defense ministry statements on the joint air cruises", "timeline"),
-        ("Which operations in Kandahar province did ISAF announce in May 2010?", "timeline"),
-        ("List ISAF's releases about Paktika province in July 2011.", "timeline"),
-        ("Show me the ministry's statements on the joint patrols", "timeline"),
-        ("List the Justice Department's releases about civil rights in Ferguson.", "timeline"),
-        ("What is the latest the Justice Department said about Liberty Reserve?", "latest"),
-        ("What was the most recent statement on Joint Sea?", "latest"),
-        ("When did the ministry first report the joint patrol?", "earliest"),
-        ("How many releases did the ministry issue about Joint Sea in 2021?", "count"),
+        ("What did ISAF report from Helmand province in March 2011?", True, "timeline"),
+        ("Give me a timeline of China's defense ministry statements on the joint air cruises", True, "timeline"),
+        ("Which operations in Kandahar province did ISAF announce in May 2010?", True, "timeline"),
+        ("List ISAF's releases about Paktika province in July 2011.", True, "timeline"),
+        ("Show me the ministry's statements on the joint patrols", True, "timeline"),
+        ("List the Justice Department's releases about civil rights in Ferguson.", True, "timeline"),
+        ("List the press releases about the joint patrols", False, "timeline"),
+        ("What is the latest the Justice Department said about Liberty Reserve?", True, "latest"),
+        ("What was the most recent statement on Joint Sea?", False, "latest"),
+        ("When did the ministry first report the joint patrol?", False, "earliest"),
+        ("How many releases did the ministry issue about Joint Sea in 2021?", False, "count"),
+        ("How many statements did the ministry issue about Joint Sea in 2021?", True, "count"),
         # One passage answers these.
-        ("What did NATO agree at the Vilnius summit?", None),
-        ("Which exercises did Russia join in China in 2021?", None),
-        ("How many ships took part in Joint Sea 2021?", None),
-        ("What was the first exercise of the two navies?", None),
-        ("Who announced the charges last week?", None),
-        ("How many cases did the task force bring in 2019?", None),
-        ("Which cases did the Justice Department bring against Boeing?", None),
+        ("What did NATO agree at the Vilnius summit?", False, None),
+        ("Which exercises did Russia join in China in 2021?", False, None),
+        ("How many ships took part in Joint Sea 2021?", False, None),
+        ("What was the first exercise of the two navies?", False, None),
+        ("Who announced the charges last week?", True, None),
+        ("How many cases did the task force bring in 2019?", True, None),
+        ("Which cases did the Justice Department bring against Boeing?", True, None),
+        ("What did the Justice Department recover in False Claims Act cases in fiscal year 2012?", True, None),
+        ("What did the Justice Department report as its total recovery for fiscal year 2014?", True, None),
+        ("What did the court order about the release of the prisoners in 2010?", False, None),
+        ("What did the talks in June 2012 do about the issue of detainees?", False, None),
+        ("How many reports of civilian casualties did ISAF receive in 2010?", True, None),
+        ("What updates did the Pentagon make to its travel policy in 2020?", False, None),
+        ("What prisoner releases were agreed in 2014?", False, None),
+        ("How many statements did the witness give?", False, None),
     ],
 )
-def test_the_shape_of_a_question_is_read_from_its_words(question: str, shape: str | None) -> None:
-    assert read_shape(question, parse_time(question, latest=D(2021, 12, 31))) == shape
+def test_the_shape_of_a_question_is_read_from_its_words(question: str, issuer_named: bool, shape: str | None) -> None:
+    time = parse_time(question, latest=D(2021, 12, 31), near=True)
+    assert read_shape(question, time, issuer_named=issuer_named) == shape
 
 
 def test_the_subject_leaves_out_the_shape_time_and_issuer_and_keeps_names_whole() -> None:
     isaf = "NATO International Security Assistance Force (ISAF), Afghanistan"
     question = "Give me a timeline of ISAF's reports on Helmand province in July 2012."
     assert subject_words(question, parse_time(question), [isaf]) == ("helmand", "province")
-    question = "What is the latest the Justice Department said about Liberty Reserve?"
+    question = "What is the latest the Justice Department said about Liberty Reserve's founder?"
     doj = "U.S. Department of Justice, Office of Public Affairs"
-    assert subject_words(question, None, [doj]) == ("liberty reserve",)
+    assert subject_words(question, None, [doj]) == ("liberty reserve", "founder")
+    question = "What did the Justice Department say about Bank of America and the F-35 in 2014?"
+    assert subject_words(question, parse_time(question), [doj]) == ("bank", "america", "f-35")
 
 
 def test_eval_scores_timeline_questions_by_recall_precision_and_order(fleet: Archive, tmp_path: Path) -> None:

@@ -176,6 +176,7 @@ class Archive:
             until=until,
             sources=sources or (),
             as_of=as_of,
+            issuer_latest=summary["issuer_latest"],
         )
 
     def search(

@@ -178,6 +178,8 @@ class ArchiveStats:
     embedding_model: str = ""
     # Dated releases per month ("2021-08": 4), oldest first.
     per_month: dict[str, int] = field(default_factory=dict)
+    # The date of each issuer's newest release.
+    issuer_latest: dict[str, dt.date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +327,8 @@ class Timeline:
     ``matched`` releases (wire copies counted once) hold the subject in the period;
     ``items`` are those shown; ``per_month`` counts the matched ones ("2011-03": 11);
     ``summary`` is the line before the items in ``Answer.text`` (how many, in which scope).
+    An item whose sentence fails its citation check is left out, so there can be fewer
+    items than releases chosen.
     """
 
     shape: Shape
@@ -332,12 +336,9 @@ class Timeline:
     summary: str
     items: tuple[TimelineItem, ...] = ()
     per_month: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def complete(self) -> bool:
-        """Whether it shows all it was asked for: the newest or first release, or every
-        matched release (a "show all" offers the rest)."""
-        return self.shape in ("latest", "earliest") or len(self.items) >= self.matched
+    # Whether it shows all it was asked for: the newest or first release, or every matched
+    # one (if not, a higher limit shows the rest).
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,8 +90,6 @@ class AnswerStream:
         started = time.perf_counter()
         draft = ""
         listing = self.listing
-        if listing is not None and listing.matched:
-            yield listing.header
         if self.sources:
             for piece in self.generator.draft(self.question, self.plan, self.sources):
                 draft += piece
@@ -130,8 +128,10 @@ class AnswerStream:
         checked = self._verifier.check(claim, self._book)
         self._sentences.append(checked or "")
         if checked:
-            first = len([s for s in self._sentences if s]) == 1 and self.listing is None
-            yield ("" if first else _separator(checked)) + checked
+            first = len([s for s in self._sentences if s]) == 1
+            if first and self.listing is not None:
+                yield self.listing.header  # said once an item stands: never above an abstention
+            yield ("" if first and self.listing is None else _separator(checked)) + checked
 
     def _timeline(self, listing: Listing, items: list[str]) -> Timeline:
         """The checked items with what each cites."""
@@ -143,7 +143,9 @@ class AnswerStream:
                 date=citation.date, doc_id=citation.doc_id, title=citation.title, quote=citation.quote,
                 number=citation.number, source=citation.source, url=citation.url, copies=citation.copies,
             ))  # fmt: skip
-        return Timeline(listing.shape, listing.matched, listing.header, tuple(shown), listing.per_month)
+        return Timeline(
+            listing.shape, listing.matched, listing.header, tuple(shown), listing.per_month, listing.complete
+        )
 
 
 def _separator(claim: str) -> str:

@@ -17,6 +17,7 @@ from pressqa.answer.relative_dates import long_date
 from pressqa.answer.sources import Source, TermWeights
 from pressqa.present import issuer_label
 from pressqa.query.plan import scope_filters
+from pressqa.query.question import DATELIKE
 from pressqa.retrieve.timeline import Match, per_month
 from pressqa.text import content_terms, words
 from pressqa.types import QueryPlan, Shape
@@ -61,6 +62,7 @@ class Listing:
     matched: int
     header: str
     per_month: dict[str, int]
+    complete: bool  # whether the chosen releases are all that was asked for
 
 
 def listing(plan: QueryPlan, matches: Sequence[Match], chosen: Sequence[Match]) -> Listing:
@@ -69,17 +71,20 @@ def listing(plan: QueryPlan, matches: Sequence[Match], chosen: Sequence[Match]) 
     scope = _scope(plan)
     count = len(matches)
     releases = f"{count} release{'s' if count != 1 else ''}{scope}"
+    one = plan.shape in ("latest", "earliest")
     if not matches:
         header = f"No release{scope} was found in the archive."
-    elif plan.shape == "latest" and chosen[0].date:
-        header = f"As of {long_date(chosen[0].date)}, the newest of {releases}:"
-    elif plan.shape == "earliest" and chosen[0].date:
-        header = f"The first of {releases} is of {long_date(chosen[0].date)}:"
+    elif one:
+        day = long_date(chosen[0].date) if chosen[0].date else None
+        if plan.shape == "latest":
+            header = f"As of {day}, the newest of {releases}:" if day else f"The newest of {releases} is undated:"
+        else:
+            header = f"The first of {releases} is of {day}:" if day else f"The first of {releases} is undated:"
     elif len(chosen) < count:
-        header = f"{releases}; the {len(chosen)} that say most about it, oldest first:"
+        header = f"{releases}; {len(chosen)} of them shown, oldest first:"
     else:
         header = f"{releases}, oldest first:"
-    return Listing(plan.shape, count, header, per_month(list(matches)))
+    return Listing(plan.shape, count, header, per_month(list(matches)), one or len(chosen) >= count)
 
 
 def _scope(plan: QueryPlan) -> str:
@@ -120,15 +125,24 @@ class TimelineGenerator:
 
 def _excerpt(sentence: str, subject: list[str]) -> str:
     """``sentence`` without its dateline, and at most ``MAX_ITEM_WORDS`` of it, cut with an
-    ellipsis, from ``LEAD_WORDS`` before the first word of the subject."""
-    tokens = _DATELINE.sub("", sentence).split()
+    ellipsis, from ``LEAD_WORDS`` before the first word of the subject; never inside a date,
+    which the citation check would then not find."""
+    text = _DATELINE.sub("", sentence)
+    tokens = list(re.finditer(r"\S+", text))
     if len(tokens) <= MAX_ITEM_WORDS:
-        return " ".join(tokens)
+        return " ".join(token.group() for token in tokens)
     wanted = {stem for term in subject for stem in term.split()}
-    at = next((at for at, token in enumerate(tokens) if set(content_terms(token)) & wanted), 0)
-    start = max(0, min(at - LEAD_WORDS, len(tokens) - MAX_ITEM_WORDS))
-    end = start + MAX_ITEM_WORDS
-    return ("\u2026 " if start else "") + " ".join(tokens[start:end]) + (" \u2026" if end < len(tokens) else "")
+    at = next((at for at, token in enumerate(tokens) if set(content_terms(token.group())) & wanted), 0)
+    first = max(0, min(at - LEAD_WORDS, len(tokens) - MAX_ITEM_WORDS))
+    start, end = tokens[first].start(), tokens[first + MAX_ITEM_WORDS - 1].end()
+    for date in DATELIKE.finditer(text):  # widen the cut to hold a date it would split
+        if date.start() < start < date.end():
+            start = date.start()
+        if date.start() < end < date.end():
+            end = date.end()
+    start = text.rfind(" ", 0, start) + 1  # whole words
+    end = len(text) if text.find(" ", end) < 0 else text.find(" ", end)
+    return ("\u2026 " if start else "") + " ".join(text[start:end].split()) + (" \u2026" if end < len(text) else "")
 
 
 def _telling_sentence(source: Source, subject: list[str], weight: dict[str, float]) -> int | None:

@@ -95,12 +95,10 @@ class IssuerMatcher:
 
 
 def issuer_words(issuers: Iterable[str]) -> set[str]:
-    """The lower-case words a question may name these issuers by: the words of their names,
-    their acronyms and their countries ("China's defense ministry", "ISAF's reports")."""
+    """The lower-case words a question may name these issuers by: the words of their names
+    and their acronyms ("China's defense ministry", "ISAF's reports"); not the countries a
+    name implies ("U.S." is no reason to drop "America" from "Bank of America")."""
     found: set[str] = set()
     for issuer in issuers:
-        words = _words(issuer)
-        countries = {COUNTRIES[word] for word in words if word in COUNTRIES}
-        found |= set(words) | {acronym.lower() for acronym in _acronyms(issuer)}
-        found |= {word for word, country in COUNTRIES.items() if country in countries}
+        found |= set(_words(issuer)) | {acronym.lower() for acronym in _acronyms(issuer)}
     return found

@@ -4,7 +4,7 @@ its shape; and the publication window in which releases report on a time the que
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pressqa.errors import ConfigError
 from pressqa.query.issuers import IssuerMatcher
@@ -33,11 +33,14 @@ def make_plan(
     until: dt.date | None = None,
     sources: Sequence[str] = (),
     as_of: dt.date | None = None,
+    issuer_latest: Mapping[str, dt.date] | None = None,
 ) -> QueryPlan:
     """How ``question`` is searched in an archive of ``issuers`` whose newest release is of
-    ``latest``.  Relative times ("last month") are read against ``as_of`` if given (releases
-    after it are then left out), else against ``latest``.  Explicit ``since``/``until``/
-    ``sources`` win over what is read from the question; ``sources`` must be among ``issuers``.
+    ``latest`` (``issuer_latest``: each issuer's newest).  Relative times ("last month") are
+    read against ``as_of`` if given (releases after it are then left out), else against
+    ``latest``, or the newest release of the issuers a question over releases names.
+    Explicit ``since``/``until``/``sources`` win over what is read from the question;
+    ``sources`` must be among ``issuers``.
 
     A question answered by releases over time (a timeline, the latest, a count) enforces the
     time and issuers it names as filters; others only favour them."""
@@ -50,9 +53,15 @@ def make_plan(
         raise ConfigError(
             f"no releases from {', '.join(map(repr, unknown))} in this archive; issuers are: " + "; ".join(issuers)
         )
-    time = parse_time(question, latest=as_of or latest)
     named = IssuerMatcher(issuers).match(question)
-    shape = read_shape(question, time)
+    newest = as_of or latest
+    if as_of is None and issuer_latest:
+        # Over releases, "last month" is read against the newest release of the issuers asked about.
+        newest = max((issuer_latest[issuer] for issuer in named if issuer in issuer_latest), default=latest)
+    time = parse_time(question, latest=newest, near=True)
+    shape = read_shape(question, time, issuer_named=bool(named))
+    if shape is None and as_of is None:
+        time = parse_time(question, latest=latest)  # one passage answers it: no time near the newest release
     inferred: Use = "enforced" if shape else "boost"
     return QueryPlan(
         question=question,

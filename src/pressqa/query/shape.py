@@ -16,15 +16,16 @@ from pressqa.query.issuers import issuer_words
 from pressqa.text import STOPWORDS
 from pressqa.types import Shape, TimeSpan
 
-# Kinds of release ("how many statements"), and of events releases announce, that an analyst
-# asks a set of ("which operations ... in May 2010").
-_RELEASES = (
-    r"(?:press\s+releases|news\s+releases|releases|statements|announcements|reports|updates|briefings"
-    r"|communiqu[e\u00e9]s)"
-)
+# "releases" is always a kind of release; "statements", "reports", "updates" ... are one only
+# when the question names an issuer of the archive ("How many statements did the witness
+# give?" asks a fact).
+_RELEASES = r"(?:(?:press|news)\s+)?releases"
+_SAID_THINGS = r"(?:statements|announcements|reports|updates|briefings|communiqu[e\u00e9]s)"
 _EVENTS = r"(?:operations|cases)"
-_SAYING = r"(?:report|say|said|announce|state|publish|release|issue|tell|told|disclose|claim|write)(?:e?[ds])?"
-_COUNT = re.compile(rf"\bhow\s+many\s+(?:\w+\s+){{0,2}}?{_RELEASES}\b", re.IGNORECASE)
+# Verbs of saying, not nouns ("the release of the prisoners", "False Claims Act").
+_SAYING = r"(?:report|say|said|announce|state|publish|tell|told|disclose|write)(?:e?[ds])?"
+# "How many releases did", "how many press releases about"; not "how many reports of casualties".
+_COUNT = r"\bhow\s+many\s+(?:\w+\s+){{0,2}}?{noun}\b(?!\s+of\b)"  # a template: str.format fills {noun}
 _LATEST = re.compile(
     r"\b(?:latest|most\s+recent(?:ly)?|newest)\b|\blast\s+(?:statement|release|report|update|announcement|word)\b",
     re.IGNORECASE,
@@ -35,12 +36,18 @@ _EARLIEST = re.compile(
     re.IGNORECASE,
 )
 _TIMELINE = re.compile(r"\btime\s*line\b|\bchronolog(?:y|ical)\b|\bin\s+date\s+order\b", re.IGNORECASE)
-# "What did ISAF report from ...": a question about what an issuer said (needs a period).
-_WHAT_SAID = re.compile(rf"\bwhat\s+(?:did|has|have|had|does|do)\s+(?:\S+\s+){{1,8}}?{_SAYING}\b", re.IGNORECASE)
-# "List the ministry's statements on ...", "which operations ... did ISAF announce in May 2010".
-_ASKING_FOR = r"\b(?:(?:which|what)\s+|(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?)(?:[\w'\u2019]+\s+){0,3}?"
-_WHICH_RELEASES = re.compile(rf"{_ASKING_FOR}{_RELEASES}\b", re.IGNORECASE)
-_WHICH_EVENTS = re.compile(rf"{_ASKING_FOR}{_EVENTS}\b", re.IGNORECASE)
+# "What did ISAF report from ...": what a speaker of a few words said, not "what did the
+# department report as its total" (a figure).
+_WHAT_SAID = re.compile(
+    rf"\bwhat\s+(?:did|has|have|had|does|do)\s+(?:\S+\s+){{1,5}}?{_SAYING}\b(?!\s+(?:as|to\s+be)\b)",
+    re.IGNORECASE,
+)
+# "List the Justice Department's releases on ...", "which operations ... in May 2010": the
+# noun after words that say whose or which ones, not after another noun ("prisoner releases").
+_ASKING_FOR = (
+    r"\b(?:(?:which|what)\s+|(?:list|show)\s+(?:me\s+)?)"
+    r"(?:(?:all|the|its|their|(?-i:[A-Z][\w.-]*)|[\w.-]+['\u2019]s)\s+){0,4}?"
+)
 # Words that say which shape a question has or what kind of release it wants: never its subject.
 SHAPE_WORDS = frozenset({
     "timeline", "time", "line", "chronology", "chronological", "order", "date", "latest", "recent", "recently",
@@ -55,20 +62,24 @@ SHAPE_WORDS = frozenset({
 })  # fmt: skip
 
 
-def read_shape(question: str, time: TimeSpan | None) -> Shape | None:
-    """The shape of ``question`` (``time`` is the span it names), or None for a question
-    one passage answers.  "What did X report" and "which operations" ask for a timeline
-    only when they name a period ("What did NATO agree at the Vilnius summit?" does not);
-    "list the statements on X" always does."""
-    if _COUNT.search(question):
+def read_shape(question: str, time: TimeSpan | None, *, issuer_named: bool = False) -> Shape | None:
+    """The shape of ``question`` (``time`` is the span it names; ``issuer_named`` whether
+    it names an issuer of the archive), or None for a question one passage answers.  "What
+    did X report" and "which operations" ask for a timeline only when they name a period
+    ("What did NATO agree at the Vilnius summit?" does not); "list the releases on X" always
+    does, and "the ministry's statements on X" when the ministry is the archive's."""
+    nouns = rf"(?:{_RELEASES}|{_SAID_THINGS})" if issuer_named else _RELEASES
+    if re.search(_COUNT.format(noun=nouns), question, re.IGNORECASE):
         return "count"
     if _LATEST.search(question):
         return "latest"
     if _EARLIEST.search(question):
         return "earliest"
-    if _TIMELINE.search(question) or _WHICH_RELEASES.search(question):
+    if _TIMELINE.search(question) or re.search(rf"{_ASKING_FOR}{nouns}\b", question, re.IGNORECASE):
         return "timeline"
-    if time is not None and (_WHAT_SAID.search(question) or _WHICH_EVENTS.search(question)):
+    if time is not None and (
+        _WHAT_SAID.search(question) or re.search(rf"{_ASKING_FOR}{_EVENTS}\b", question, re.IGNORECASE)
+    ):
         return "timeline"
     return None
 
@@ -77,22 +88,24 @@ def subject_words(question: str, time: TimeSpan | None, issuers: Iterable[str]) 
     """The words of ``question`` that name what it asks about: not the words of its shape,
     the time it names, nor the issuers it names ("ISAF's reports on Helmand province in
     July 2012" -> helmand, province).  Capitalised words in a row are one name, matched as
-    a phrase ("Liberty Reserve" -> "liberty reserve")."""
+    a phrase ("Liberty Reserve's case" -> "liberty reserve", case); names with digits stay
+    ("F-35", "Boeing 737 MAX")."""
     if time is not None:
         question = question.replace(time.phrase, " ")
     named = issuer_words(issuers)
     found: list[str] = []
     in_name = False
-    for at, match in enumerate(re.finditer(r"[A-Za-z][A-Za-z'\u2019-]*|[^\sA-Za-z]+", question)):
-        raw = match.group()
+    for at, match in enumerate(re.finditer(r"[A-Za-z0-9][\w'\u2019.-]*|[^\w\s]+", question)):
+        raw = match.group().rstrip(".")
+        possessive = raw.lower().endswith(("'s", "\u2019s"))
         word = raw.lower().removesuffix("'s").removesuffix("\u2019s").strip("'\u2019-")
-        if not raw[0].isalpha() or len(word) < 2 or word in STOPWORDS or word in SHAPE_WORDS or word in named:
+        if not raw[:1].isalnum() or len(word) < 2 or word in STOPWORDS or word in SHAPE_WORDS or word in named:
             in_name = False
             continue
-        capital = raw[0].isupper() and at > 0
-        if capital and in_name and not raw.lower().endswith(("'s", "\u2019s")):
+        name = (raw[0].isupper() or raw[0].isdigit()) and at > 0
+        if name and in_name:
             found[-1] += " " + word
         else:
             found.append(word)
-        in_name = capital and not raw.lower().endswith(("'s", "\u2019s"))
+        in_name = name and not possessive  # "Liberty Reserve's case": the name ends with the possessive
     return tuple(dict.fromkeys(found))

@@ -86,7 +86,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "recent",
         re.compile(
             r"\b(?:(?:in\s+)?the\s+)?(?:past|last)\s+(?P<count>\d{1,3}|two|three|four|five|six|ten|twelve)\s+"
-            r"(?P<unit>days|weeks|months|years)\b|\b(?P<recently>recently|lately|in\s+recent\s+(?:days|weeks))\b",
+            r"(?P<unit>days|weeks|months|years)\b"
+            r"|\b(?<!most\s)(?P<recently>recently|lately|in\s+recent\s+(?:days|weeks))\b",
             re.IGNORECASE,
         ),
     ),
@@ -105,15 +106,18 @@ _KINDS: dict[str, Literal["day", "week", "month", "year", "fiscal-year", "range"
 }  # fmt: skip
 
 
-def parse_time(question: str, *, latest: dt.date | None = None) -> TimeSpan | None:
-    """The span of dates a question names, or None.
+def parse_time(question: str, *, latest: dt.date | None = None, near: bool = False) -> TimeSpan | None:
+    """The span of dates a question names, or None.  Times near ``latest`` ("last week",
+    "recently", "yesterday", "this month") are read only when ``near``: when a question is
+    asked as of a day, or over releases.  Read against the newest release of a whole archive
+    they would hide the answer to "Which company recently agreed to pay ...?".
 
     >>> parse_time("How much was recovered in fiscal year 2012?").label()
     '2011-10-01 to 2012-09-30'
     """
     for kind, pattern in _PATTERNS:
         match = pattern.search(question)
-        if match is None:
+        if match is None or (not near and _is_near(kind, match)):
             continue
         # The most specific expression found decides; if it is impossible (February 30,
         # a backwards range) nothing is inferred rather than a vaguer part of it.
@@ -125,6 +129,11 @@ def parse_time(question: str, *, latest: dt.date | None = None) -> TimeSpan | No
             return TimeSpan(span[0], span[1], phrase, match.group("unit").lower())  # type: ignore[arg-type]
         return TimeSpan(span[0], span[1], phrase, _KINDS[kind])
     return None
+
+
+def _is_near(kind: str, match: re.Match[str]) -> bool:
+    """Whether the time names days near the day asked ("last month", not "last year")."""
+    return kind in ("recent", "today") or (kind == "relative" and match.group("unit").lower() != "year")
 
 
 def _full_year(first: int, last: str | None) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pressqa.embedding import Embedder
-from pressqa.query.plan import publication_filter
+from pressqa.query.plan import publication_filter, scope_filters
 from pressqa.retrieve.rerank import Reranker
 from pressqa.store import Store, StoredChunk
 from pressqa.types import Hit, QueryPlan, SearchFilters
@@ -36,14 +36,15 @@ def hybrid_search(
 ) -> list[Hit]:
     """The ``k`` best passages for a planned question, one per duplicate group: the canonical
     release's passage, listing the copies (a copy stands in when the filters exclude the
-    canonical release).  Both retrievers honour ``plan.filters``.  A ``reranker`` reorders
+    canonical release).  Both retrievers honour ``plan.filters`` and what it enforces.  A ``reranker`` reorders
     the fused candidates."""
     if not store.summary()["chunks"]:  # the registry is local: no trip to a Chroma server
         return []
     depth = max(4 * k, 20)
+    filters = scope_filters(plan)  # with the time and issuers a question over releases enforces
     vector = embedder.embed([plan.question])[0]
-    dense = store.dense(vector, depth, plan.filters)
-    keyword = store.lexical(plan.question, depth, plan.filters)
+    dense = store.dense(vector, depth, filters)
+    keyword = store.lexical(plan.question, depth, filters)
     fused = dict(reciprocal_rank_fusion([chunk.chunk_id for chunk in dense], keyword))
     if not fused:
         return []
@@ -85,7 +86,7 @@ def hybrid_search(
             continue
         groups_seen.add(group)
         if group != chunk.doc_id:
-            chunk = _canonical_passage(store, plan.filters, group, chunk) or chunk
+            chunk = _canonical_passage(store, filters, group, chunk) or chunk
         copies = tuple(member for member in [group, *store.copies_of(group)] if member != chunk.doc_id)
         release = chunk.release
         hits.append(

@@ -351,7 +351,12 @@ class Registry:
             self._summary = (generation, self._summarise())
         cached = self._summary[1]
         # Callers may keep and change what they get.
-        return {**cached, "issuers": dict(cached["issuers"]), "per_month": dict(cached["per_month"])}
+        return {
+            **cached,
+            "issuers": dict(cached["issuers"]),
+            "per_month": dict(cached["per_month"]),
+            "issuer_latest": dict(cached["issuer_latest"]),
+        }
 
     def _summarise(self) -> dict[str, Any]:
         count, chunks, first, last, undated, duplicates = self._db.execute(
@@ -368,6 +373,9 @@ class Registry:
                 "SELECT substr(date, 1, 7), COUNT(*) FROM releases WHERE date IS NOT NULL GROUP BY 1 ORDER BY 1"
             )
         )
+        issuer_latest = self._db.execute(
+            "SELECT source, MAX(date) FROM releases WHERE source IS NOT NULL AND date IS NOT NULL GROUP BY 1"
+        )
         return {
             "releases": count,
             "chunks": chunks,
@@ -377,6 +385,7 @@ class Registry:
             "last_date": dt.date.fromisoformat(last) if last else None,
             "undated": undated or 0,
             "duplicates": duplicates or 0,
+            "issuer_latest": {source: dt.date.fromisoformat(date) for source, date in issuer_latest},
         }
 
     @contextlib.contextmanager

@@ -89,7 +89,7 @@ def _months(per_month: dict[str, int]) -> pd.DataFrame:
 
 def _chart_top(per_month: dict[str, int]) -> int:
     """The top of a releases-per-month axis: at least 4, so that its ticks are whole releases."""
-    return max(4, *per_month.values())
+    return max([4, *per_month.values()])
 
 
 def _months_between(first: str, last: str) -> int:
