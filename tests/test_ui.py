@@ -207,6 +207,33 @@ def test_a_long_timeline_shows_part_and_a_button_shows_all(browser: Browser, tmp
         served.archive.close()
 
 
+def test_a_new_topic_is_not_glued_to_the_last_and_a_merge_can_be_undone(page: Page) -> None:
+    ask(page, ZAPAD)
+    ask(page, "Boeing fine?")
+    answer = page.locator(BOT).last
+    expect(answer).not_to_contain_text("Read as")
+    expect(page.locator("#sources")).to_contain_text("Boeing")
+    expect(page.locator("#as-new")).to_be_hidden()
+    ask(page, "Who announced it?")
+    expect(page.locator(BOT).last).to_contain_text("Read as: Who announced it, regarding: Boeing fine?")
+    page.locator("#as-new").click()
+    expect(page.locator(BOT).last).not_to_contain_text("Read as", timeout=20_000)
+    expect(page.locator(BOT)).to_have_count(3)  # the same turn, answered as it was typed
+    expect(page.locator("#as-new")).to_be_hidden()
+
+
+@pytest.mark.parametrize("control", ["#new-conversation", '#chat button[aria-label="Clear"]'])
+def test_starting_over_forgets_the_conversation(page: Page, control: str) -> None:
+    ask(page, ZAPAD)
+    expect(page.locator("#chips")).to_be_visible()
+    page.locator(control).click()
+    expect(page.locator(BOT)).to_have_count(0)
+    expect(page.locator("#sources")).to_be_empty()
+    expect(page.locator("#chips")).to_be_hidden()
+    ask(page, "And in 2022?")  # nothing before it to lean on
+    expect(page.locator(BOT).last).not_to_contain_text("Read as")
+
+
 def test_release_text_is_shown_as_text_never_run(page: Page) -> None:
     ask(page, "Who was awarded the harbour dredging contract?")
     answer = page.locator(BOT).last

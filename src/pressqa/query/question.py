@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pressqa.text import content_terms, stem
+from pressqa.text import STOPWORDS, content_terms, stem
 
 AnswerKind = Literal["number", "date", "person", "place", "name", "other"]
 
@@ -229,12 +229,38 @@ def key_terms(question: str) -> list[str]:
     return list(dict.fromkeys(term for term in content_terms(question) if not _YEAR.fullmatch(term)))
 
 
+# Words that open a request without being a name ("Tell me about ...", "Compare ...").
+_REQUEST_WORDS = frozenset(
+    {
+        "tell",
+        "give",
+        "show",
+        "list",
+        "find",
+        "name",
+        "please",
+        "explain",
+        "describe",
+        "summarize",
+        "summarise",
+        "compare",
+        "any",
+    }
+)
+
+
 def entity_terms(question: str) -> list[str]:
     """Stemmed words of the names in ``question`` (capitalised words past its first, not
-    titles or offices): "Paul Manafort" -> [paul, manafort]."""
+    titles or offices): "Paul Manafort" -> [paul, manafort].  A fragment without a question
+    word may open with a name ("Boeing fine?")."""
+    fragment = not re.search(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", question, re.IGNORECASE)
     terms: list[str] = []
     for match in re.finditer(r"\b[A-Z][\w'\u2019.-]*", question):
-        if match.start() == 0 or match.group().lower().rstrip(".") in NOT_A_NAME:
+        word = match.group().lower().rstrip(".")
+        opening = match.start() == len(question) - len(question.lstrip())
+        if opening and not (fragment and word not in STOPWORDS and word not in _REQUEST_WORDS):
+            continue
+        if word in NOT_A_NAME:
             continue
         terms.extend(term for term in content_terms(match.group()) if not _YEAR.fullmatch(term))
     return list(dict.fromkeys(terms))

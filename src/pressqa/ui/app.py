@@ -39,8 +39,8 @@ FEEDBACK_FILE = "feedback.jsonl"
 # How the question's time and issuers were used when they can be dropped by a chip.
 INFERRED = ("boost", "enforced")
 # What an answer updates: chat, history, answers, sources, chips, copy box, timeline
-# chart, "show all" button, message box.
-ANSWER_OUTPUTS = 9
+# chart, "show all" button, "ask as a new question" button, message box.
+ANSWER_OUTPUTS = 10
 # The chart fills quiet months in only over this span: an archive that spans centuries
 # (say, one release misdated 0001-01-01) shows just its months with releases.
 MAX_CHART_MONTHS = 1200
@@ -204,8 +204,38 @@ class ArchiveApp:
             gr.update(value=f"Show all {timeline.matched} releases", visible=True)
             if timeline and not timeline.complete
             else gr.update(visible=False),
+            gr.update(visible=answer.asked is not None),
             gr.skip(),
         )
+
+    def reset(self) -> tuple[Any, ...]:
+        """A new conversation: no history, no sources, no chips; the filters set stay."""
+        hidden = gr.update(visible=False)
+        return [], [], [], "", gr.update(choices=[], value=[], visible=False), "", hidden, hidden, hidden, ""
+
+    def ask_anew(
+        self,
+        history: list[dict[str, str]],
+        answers: list[Answer],
+        since: Any,
+        until: Any,
+        issuers: list[str] | None,
+        generator: str,
+        as_of: Any = None,
+    ) -> tuple[Any, ...]:
+        """The last message was read as a follow-up: answer it as the question it is."""
+        if not answers or answers[-1].asked is None:
+            return (gr.skip(),) * ANSWER_OUTPUTS
+        try:
+            answer = self.archive.ask(
+                answers[-1].asked, since=_date(since), until=_date(until), sources=issuers or None, llm=generator,
+                as_of=_date(as_of),
+            )  # fmt: skip
+        except (PressQAError, ValueError) as err:
+            gr.Warning(str(err))
+            return (gr.skip(),) * ANSWER_OUTPUTS
+        history = [*history[:-1], {"role": "assistant", "content": answer.text}]
+        return self._show(answer, history, [*answers[:-1], answer])
 
     def drop_inferred(
         self, kept: list[str], history: list[dict[str, str]], answers: list[Answer], generator: str
@@ -282,6 +312,9 @@ class ArchiveApp:
                             elem_id="message", placeholder="Ask a question…", show_label=False, scale=5, lines=1
                         )
                         send = gr.Button("Ask", elem_id="send", variant="primary", scale=1)
+                    with gr.Row():
+                        as_new = gr.Button("Ask as a new question", elem_id="as-new", visible=False, size="sm")
+                        new_chat = gr.Button("New conversation", elem_id="new-conversation", size="sm")
                     chips = gr.CheckboxGroup(
                         [], label="Read from your question (untick to drop)", elem_id="chips", visible=False
                     )
@@ -313,7 +346,7 @@ class ArchiveApp:
                     report = gr.Markdown(elem_id="report")
                 per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None])
 
-            answer_outputs = [chat, history, answers, sources, chips, copy, timeline, show_all, message]
+            answer_outputs = [chat, history, answers, sources, chips, copy, timeline, show_all, as_new, message]
             assert len(answer_outputs) == ANSWER_OUTPUTS
             for trigger in (message.submit, send.click):
                 trigger(lambda text: ("", text), [message], [message, asked]).then(
@@ -326,6 +359,16 @@ class ArchiveApp:
                 self.drop_inferred, [chips, history, answers, generator], answer_outputs, concurrency_id="archive"
             )
             show_all.click(self.show_all, [history, answers], answer_outputs, concurrency_id="archive")
+            as_new.click(
+                self.ask_anew,
+                [history, answers, since, until, issuers, generator, as_of],
+                answer_outputs,
+                concurrency_id="archive",
+            )
+            # The chat's own trash icon and the button both start over: nothing read from the
+            # cleared turns is kept.
+            new_chat.click(self.reset, None, answer_outputs)
+            chat.clear(self.reset, None, answer_outputs)
             files.upload(self.ingest, [files], [report, summary, per_month, issuers], concurrency_id="archive")
             chat.like(self.feedback, [answers], None, concurrency_id="archive")
             blocks.load(self._overview, None, [summary, per_month, issuers], concurrency_id="archive")
