@@ -158,6 +158,11 @@ ISSUERS = [
         ("What did the mayor of Boston declare?", (ISSUERS[6],)),
         ("What did Senator Clinton propose for veterans?", (ISSUERS[7],)),
         ("Which exercises did Russia join in China in 2021?", ()),  # countries, not issuers
+        ("What did the Ministry of Defence of Japan say about Taiwan in 2020?", ()),  # another country's
+        ("What did Japan's defense ministry say about Taiwan?", ()),
+        ("What did the French foreign ministry say about the treaty?", ()),
+        ("What did the Justice Department say about Boeing?", (ISSUERS[0],)),
+        ("What did the Ministry of Foreign Affairs of the People's Republic of China say?", (ISSUERS[4],)),
         ("Which city declared a snow emergency?", ()),  # no name to tell cities apart
         ("Who was sentenced in the Boeing case?", ()),
     ],
