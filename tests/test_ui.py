@@ -89,8 +89,8 @@ def ask(page: Page, question: str) -> None:
 
 
 def release_dates(page: Page) -> list[str]:
-    """Each source card's release date (its link may hold a date too)."""
-    metas = page.locator("#sources .pq-meta").all_inner_texts()
+    """The release date of each source card of the newest answer (its link may hold a date too)."""
+    metas = page.locator("#sources .pq-turn").first.locator(".pq-meta").all_inner_texts()
     return [found.group() for meta in metas if (found := re.search(r"\d{4}-\d{2}-\d{2}", meta))]
 
 
@@ -101,7 +101,7 @@ def card_dates(page: Page) -> list[str]:
 def test_an_answer_streams_in_with_numbered_markers_and_source_cards(
     page: Page, app: tuple[ArchiveApp, str], tmp_path: Path
 ) -> None:
-    page.set_viewport_size({"width": 1400, "height": 700})  # so that the third card starts out of view
+    page.set_viewport_size({"width": 1400, "height": 500})  # so that the last card starts out of view
     ask(page, ZAPAD)
     answer = page.locator(BOT).last
     expect(answer).to_contain_text("ZAPAD/INTERACTION", timeout=20_000)
@@ -109,10 +109,12 @@ def test_an_answer_streams_in_with_numbered_markers_and_source_cards(
     expect(page.locator("#sources .pq-card").first).to_contain_text("2021-08-13")
     expect(page.locator("#sources .pq-card mark").first).not_to_be_empty()
     # A marker takes the reader to its source card.
-    expect(page.locator("#source-3")).not_to_be_in_viewport()
-    answer.locator('a[href="#source-3"]').first.click()
-    assert page.evaluate("location.hash") == "#source-3"
-    expect(page.locator("#source-3")).to_be_in_viewport()
+    last = page.locator("#sources .pq-card").last
+    target = last.get_attribute("id")
+    expect(last).not_to_be_in_viewport()
+    answer.locator(f'a[href="#{target}"]').first.click()
+    assert page.evaluate("location.hash") == f"#{target}"
+    expect(last).to_be_in_viewport()
     page.set_viewport_size({"width": 1400, "height": 1300})
     # The README's picture of the page (PRESSQA_SCREENSHOT=docs/ui.png pytest tests/test_ui.py -k streams).
     page.screenshot(path=os.environ.get("PRESSQA_SCREENSHOT") or str(tmp_path / "page.png"))
@@ -166,7 +168,8 @@ def test_a_timeline_answer_is_a_dated_list_with_a_chart_and_obeys_the_as_of_day(
     page.press("#as-of input", "Enter")
     ask(page, question)
     expect(page.locator(BOT).last).to_contain_text("published until 2021-08-31")
-    expect(page.locator("#sources .pq-card")).to_have_count(4, timeout=20_000)  # not the 8 of the whole archive
+    newest = page.locator("#sources .pq-turn").first
+    expect(newest.locator(".pq-card")).to_have_count(4, timeout=20_000)  # not the 8 of the whole archive
     later = release_dates(page)
     assert max(later) <= "2021-08-31", later
     # A question one passage answers hides the chart again.
@@ -222,6 +225,17 @@ def test_a_new_topic_is_not_glued_to_the_last_and_a_merge_can_be_undone(page: Pa
     expect(page.locator("#as-new")).to_be_hidden()
 
 
+def test_an_older_answer_keeps_its_own_sources(page: Page) -> None:
+    ask(page, ZAPAD)
+    ask(page, "How long was Elizabeth Holmes sentenced to prison?")
+    older = page.locator(BOT).first
+    older.locator('a[href="#source-0-1"]').first.click()
+    card = page.locator("#source-0-1")
+    expect(card).to_be_in_viewport()
+    expect(card).to_contain_text("Ministry of National Defense")  # the first answer's card, not Holmes's
+    expect(page.locator("#sources .pq-asked").first).to_contain_text("Sources of answer 2")
+
+
 @pytest.mark.parametrize("control", ["#new-conversation", '#chat button[aria-label="Clear"]'])
 def test_starting_over_forgets_the_conversation(page: Page, control: str) -> None:
     ask(page, ZAPAD)
@@ -239,7 +253,7 @@ def test_release_text_is_shown_as_text_never_run(page: Page) -> None:
     answer = page.locator(BOT).last
     expect(answer).to_contain_text('Van Oord <img src=x onerror="window.__xss = 5">')
     expect(answer).to_contain_text("www.vanoord.example or mail press@vanoord.example")
-    assert answer.locator("a").evaluate_all("links => links.map(link => link.getAttribute('href'))") == ["#source-1"]
+    assert answer.locator("a").evaluate_all("links => links.map(link => link.getAttribute('href'))") == ["#source-0-1"]
     sources = page.locator("#sources")
     expect(sources).to_contain_text("<script>window.__xss = 4</script>")
     expect(sources).to_contain_text('<img src=x onerror="window.__xss = 1">')
@@ -251,8 +265,9 @@ def test_release_text_is_shown_as_text_never_run(page: Page) -> None:
 def test_a_thumb_is_recorded_against_its_own_answer(page: Page, app: tuple[ArchiveApp, str]) -> None:
     ask(page, ZAPAD)
     ask(page, "How long was Elizabeth Holmes sentenced to?")
-    # Older answers' markers are plain text: the cards beside the chat are the newest answer's.
-    assert page.locator(BOT).first.locator("a").count() == 0
+    # Each answer's markers lead to its own cards.
+    hrefs = page.locator(BOT).first.locator("a").evaluate_all("links => links.map(link => link.getAttribute('href'))")
+    assert hrefs and all(href.startswith("#source-0-") for href in hrefs)
     feedback = app[0].archive.path / "feedback.jsonl"
     before = feedback.read_text().count("\n") if feedback.exists() else 0
     page.locator("#chat button[aria-label='Like']").first.click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from pressqa.types import Answer, Citation
@@ -18,8 +19,8 @@ def _citation(url: str | None = "https://example.org/release") -> Citation:
 
 
 def test_markers_become_links_to_source_cards_and_the_rest_is_literal() -> None:
-    shown = render.answer_markdown("It ended [1]. See ![x](http://evil/p.png) and <script>x</script> [2][3].")
-    assert "[\\[1\\]](#source-1)" in shown and "[\\[2\\]](#source-2)[\\[3\\]](#source-3)" in shown
+    shown = render.answer_markdown("It ended [1]. See ![x](http://evil/p.png) and <script>x</script> [2][3].", turn=4)
+    assert "[\\[1\\]](#source-4-1)" in shown and "[\\[2\\]](#source-4-2)[\\[3\\]](#source-4-3)" in shown
     assert "<script>" not in shown and "&lt;script&gt;" in shown
     assert "![x](http" not in shown and "\\!\\[x\\]\\(http" in shown
 
@@ -37,12 +38,21 @@ def test_only_http_links_are_clickable() -> None:
 
 
 def test_a_card_highlights_the_quote_inside_its_paragraph_with_everything_escaped() -> None:
-    html = render.source_cards([_citation()], {"d1": TEXT}, lambda doc_id: f"copy {doc_id} <script>")
-    assert 'id="source-1"' in html
+    html = render.source_cards([_citation()], {"d1": TEXT}, lambda doc_id: f"copy {doc_id} <script>", turn=2)
+    assert 'id="source-2-1"' in html
     assert "Before the quote. <mark>The exercise &lt;b&gt;ended&lt;/b&gt; on Friday.</mark> After it." in html
     assert "Intro paragraph" not in html and "Next paragraph" not in html
     assert "Title &lt;i&gt;x&lt;/i&gt;" in html and "copy d2 &lt;script&gt;" in html
     assert 'Ministry · 2021-08-13 · <a href="https://example.org/release"' in html
+
+
+def test_a_release_cited_twice_is_one_card_with_both_quotes_marked() -> None:
+    later = "After it."
+    second = dataclasses.replace(_citation(), number=2, quote=later, start=TEXT.index(later), end=TEXT.index(later) + 9)
+    html = render.source_cards([_citation(), second], {"d1": TEXT}, str)
+    assert html.count('class="pq-card"') == 1 and "[1][2]" in html
+    assert 'id="source-0-1"' in html and 'id="source-0-2"' in html  # both markers lead to the card
+    assert "<mark>The exercise &lt;b&gt;ended&lt;/b&gt; on Friday.</mark> <mark>After it.</mark>" in html
 
 
 def test_the_copyable_answer_lists_its_sources() -> None:

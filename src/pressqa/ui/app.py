@@ -48,7 +48,8 @@ UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl", ".jso
 CSS = """
 .pq-sources { max-height: 70vh; overflow-y: auto; }
 .pq-card { border: 1px solid #d0d4dc; border-radius: 8px; padding: 8px 12px; margin-bottom: 10px; }
-.pq-card:target { border-color: #2563eb; box-shadow: 0 0 0 2px #93c5fd; }
+.pq-card:target, .pq-card:has(:target) { border-color: #2563eb; box-shadow: 0 0 0 2px #93c5fd; }
+.pq-asked { font-size: 0.85em; font-weight: 600; color: #444; margin: 10px 0 6px; }
 .pq-title { font-weight: 600; }
 .pq-meta { font-size: 0.85em; color: #555; margin: 2px 0 6px; }
 .pq-passage mark { background: #fde68a; }
@@ -117,11 +118,20 @@ class ArchiveApp:
 
     # Rendering helpers that read the archive.
 
-    def _sources_html(self, answer: Answer) -> str:
-        if answer.abstained:
-            return render.closest_releases(answer.hits)
-        texts = self.archive.release_texts([citation.doc_id for citation in answer.citations])
-        return render.source_cards(answer.citations, texts, self._describe_copy)
+    def _sources_html(self, answers: Sequence[Answer]) -> str:
+        """The sources of every answer of the conversation, newest first."""
+        texts = self.archive.release_texts(list({c.doc_id for answer in answers for c in answer.citations}))
+        turns = [
+            (
+                turn,
+                answer.asked or answer.question,
+                render.closest_releases(answer.hits)
+                if answer.abstained
+                else render.source_cards(answer.citations, texts, self._describe_copy, turn),
+            )
+            for turn, answer in enumerate(answers)
+        ]
+        return render.conversation_sources(turns)
 
     def _describe_copy(self, doc_id: str) -> str:
         release = self.archive.release(doc_id)
@@ -141,18 +151,20 @@ class ArchiveApp:
     # ``answers`` the Answer of each of its turns (for the chat's display and the thumbs).
 
     def _display(self, history: list[dict[str, str]], answers: list[Answer], live: str | None = None) -> list[Any]:
-        """The chat: only the newest answer's markers link to the cards beside it (the
-        cards are that answer's); while an answer streams in, none do."""
+        """The chat: each answer's markers link to its own cards beside it; the answer
+        still streaming in has none yet."""
         shown: list[dict[str, str]] = []
         for turn, answer in enumerate(answers):
             shown.append({"role": "user", "content": render.escape_markdown(history[2 * turn]["content"])})
-            content = render.answer_markdown(answer.text, linked=live is None and turn == len(answers) - 1)
+            content = render.answer_markdown(answer.text, turn=turn)
             if answer.asked:
                 content += f"\n\n*Read as: {render.escape_markdown(answer.question)}*"
             shown.append({"role": "assistant", "content": content})
         if live is not None:
             shown.append({"role": "user", "content": render.escape_markdown(history[-1]["content"])})
-            shown.append({"role": "assistant", "content": render.answer_markdown(live, linked=False)})
+            shown.append(
+                {"role": "assistant", "content": render.answer_markdown(live, turn=len(answers), linked=False)}
+            )
         return shown
 
     def respond(
@@ -195,7 +207,7 @@ class ArchiveApp:
             self._display(history, answers),
             history,
             answers,
-            self._sources_html(answer),
+            self._sources_html(answers),
             gr.update(choices=chips, value=chips, visible=bool(chips)),
             render.answer_with_citations(answer),
             gr.update(value=_months(timeline.per_month), visible=True, y_lim=[0, _chart_top(timeline.per_month)])

@@ -29,23 +29,28 @@ def escape_markdown(text: str) -> str:
     return _AUTOLINK.sub(lambda match: f"&#{ord(match.group()[-1])};", escaped)
 
 
-def answer_markdown(answer_text: str, *, linked: bool = True) -> str:
-    """The answer for the chat: escaped, each marker ``[n]`` a link to source card n
-    (plain text when ``linked`` is false: the cards shown are another answer's); the
-    items of a timeline (lines opening with "- ") stay a list."""
+def answer_markdown(answer_text: str, *, turn: int = 0, linked: bool = True) -> str:
+    """The answer of the conversation's ``turn`` for the chat: escaped, each marker ``[n]``
+    a link to that answer's source card n (plain text when ``linked`` is false: an answer
+    still being written); the items of a timeline (lines opening with "- ") stay a list."""
     return "\n".join(
-        "- " + _with_markers(line[2:], linked) if line.startswith("- ") else _with_markers(line, linked)
+        "- " + _with_markers(line[2:], turn, linked) if line.startswith("- ") else _with_markers(line, turn, linked)
         for line in answer_text.split("\n")
     )
 
 
-def _with_markers(answer_text: str, linked: bool) -> str:
+def card_id(turn: int, number: int) -> str:
+    """The anchor of source ``number`` of the answer of ``turn``."""
+    return f"source-{turn}-{number}"
+
+
+def _with_markers(answer_text: str, turn: int, linked: bool) -> str:
     pieces, at = [], 0
     for match in MARKER.finditer(answer_text):
         pieces.append(escape_markdown(answer_text[at : match.start()]))
         numbers = re.findall(r"\d+", match.group())
-        marker = "[\\[{0}\\]](#source-{0})" if linked else "\\[{0}\\]"
-        pieces.append("".join(marker.format(number) for number in numbers))
+        for number in numbers:
+            pieces.append(f"[\\[{number}\\]](#{card_id(turn, int(number))})" if linked else f"\\[{number}\\]")
         at = match.end()
     pieces.append(escape_markdown(answer_text[at:]))
     return "".join(pieces)
@@ -65,55 +70,92 @@ def _meta(source: str | None, date: dt.date | None, url: str | None, doc_id: str
     return f'<div class="pq-meta">{" · ".join(parts)} · {link}</div>'
 
 
-def paragraph_around(text: str, start: int, end: int) -> tuple[str, str]:
-    """The text before and after ``text[start:end]`` within its paragraph, trimmed."""
+def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the paragraph holding ``text[start:end]`` begins and ends, trimmed to
+    ``CONTEXT_CHARS`` each side of it."""
     first = text.rfind("\n\n", 0, start)
     last = text.find("\n\n", end)
-    before = text[first + 2 if first >= 0 else 0 : start]
-    after = text[end : last if last >= 0 else len(text)]
-    if len(before) > CONTEXT_CHARS:
-        before = "…" + before[-CONTEXT_CHARS:]
-    if len(after) > CONTEXT_CHARS:
-        after = after[:CONTEXT_CHARS] + "…"
-    return before, after
+    return max(first + 2 if first >= 0 else 0, start - CONTEXT_CHARS), min(
+        last if last >= 0 else len(text), end + CONTEXT_CHARS
+    )
 
 
-def source_cards(citations: Sequence[Citation], texts: dict[str, str], describe_copy: Callable[[str], str]) -> str:
-    """One card per citation: title, issuer, date, link, the quote highlighted in its
-    paragraph, and the wire copies of the release.  ``texts`` are the releases' texts;
-    ``describe_copy`` names a copy ("issuer, date: title")."""
-    if not citations:
-        return ""
-    cards = []
+def _highlighted(text: str, quotes: Sequence[Citation]) -> str:
+    """The paragraphs of ``text`` that hold the quotes, each quote marked, all escaped;
+    quotes in one paragraph share it."""
+    paragraphs: list[tuple[int, int, list[Citation]]] = []
+    for citation in sorted(quotes, key=lambda citation: citation.start):
+        first, last = paragraph_bounds(text, citation.start, citation.end)
+        if paragraphs and first <= paragraphs[-1][1]:
+            paragraphs[-1] = (paragraphs[-1][0], max(last, paragraphs[-1][1]), [*paragraphs[-1][2], citation])
+        else:
+            paragraphs.append((first, last, [citation]))
+    shown = []
+    for first, last, inside in paragraphs:
+        pieces, at = ["\u2026" if first and text[first - 1 : first] not in ("\n", "") else ""], first
+        for citation in inside:
+            start = max(citation.start, at)
+            pieces += [html.escape(text[at:start]), f"<mark>{html.escape(text[start : citation.end])}</mark>"]
+            at = max(at, citation.end)
+        pieces += [html.escape(text[at:last]), "\u2026" if last < len(text) and text[last : last + 2] != "\n\n" else ""]
+        shown.append(f'<p class="pq-passage">{"".join(pieces)}</p>')
+    return "".join(shown)
+
+
+def source_cards(
+    citations: Sequence[Citation], texts: dict[str, str], describe_copy: Callable[[str], str], turn: int = 0
+) -> str:
+    """One card per release cited by the answer of ``turn``: title, issuer, date, link, each
+    quote highlighted in its paragraph, and the wire copies of the release.  ``texts`` are
+    the releases' texts; ``describe_copy`` names a copy ("issuer, date: title")."""
+    releases: dict[str, list[Citation]] = {}
     for citation in citations:
-        text = texts.get(citation.doc_id, "")
-        before, after = paragraph_around(text, citation.start, citation.end) if text else ("", "")
+        releases.setdefault(citation.doc_id, []).append(citation)
+    cards = []
+    for cited in releases.values():
+        first = cited[0]
+        text = texts.get(first.doc_id, "")
+        passages = _highlighted(text, cited) if text else "".join(
+            f'<p class="pq-passage"><mark>{html.escape(citation.quote)}</mark></p>' for citation in cited
+        )  # fmt: skip
         copies = ""
-        if citation.copies:
-            items = "".join(f"<li>{html.escape(describe_copy(copy))}</li>" for copy in citation.copies)
+        if first.copies:
+            items = "".join(f"<li>{html.escape(describe_copy(copy))}</li>" for copy in first.copies)
             copies = f'<div class="pq-copies">Copies of this release:<ul>{items}</ul></div>'
+        anchors = "".join(f'<span id="{card_id(turn, citation.number)}"></span>' for citation in cited[1:])
+        numbers = "".join(f"[{citation.number}]" for citation in cited)
         cards.append(
-            f'<div class="pq-card" id="source-{citation.number}">'
-            f'<div class="pq-title"><span class="pq-number">[{citation.number}]</span> '
-            f"{html.escape(citation.title)}</div>"
-            f"{_meta(citation.source, citation.date, citation.url, citation.doc_id)}"
-            f'<p class="pq-passage">{html.escape(before)}<mark>{html.escape(citation.quote)}</mark>'
-            f"{html.escape(after)}</p>{copies}</div>"
+            f'<div class="pq-card" id="{card_id(turn, first.number)}">{anchors}'
+            f'<div class="pq-title"><span class="pq-number">{numbers}</span> '
+            f"{html.escape(first.title)}</div>"
+            f"{_meta(first.source, first.date, first.url, first.doc_id)}"
+            f"{passages}{copies}</div>"
         )
-    return f'<div class="pq-sources">{"".join(cards)}</div>'
+    return "".join(cards)
 
 
 def closest_releases(hits: Sequence[Hit]) -> str:
     """For an abstention: the releases that came closest, to open and read."""
     if not hits:
-        return '<div class="pq-sources"><p>The archive has no releases that match.</p></div>'
+        return "<p>The archive has no releases that match.</p>"
     cards = "".join(
         f'<div class="pq-card pq-closest"><div class="pq-title">{html.escape(hit.title)}</div>'
         f"{_meta(hit.source, hit.date, hit.url, hit.doc_id)}"
         f'<p class="pq-passage">{html.escape(hit.text[: 2 * CONTEXT_CHARS])}</p></div>'
         for hit in hits
     )
-    return f'<div class="pq-sources"><p>No release answers this. The closest ones:</p>{cards}</div>'
+    return f"<p>No release answers this. The closest ones:</p>{cards}"
+
+
+def conversation_sources(turns: Sequence[tuple[int, str, str]]) -> str:
+    """The sources of every answer of a conversation, newest first: (turn, question, the
+    answer's cards) each; an older answer's markers lead to its own cards."""
+    sections = [
+        f'<section class="pq-turn" id="turn-{turn}"><div class="pq-asked">Sources of answer {turn + 1}: '
+        f"{html.escape(question)}</div>{cards}</section>"
+        for turn, question, cards in reversed(turns)
+    ]
+    return f'<div class="pq-sources">{"".join(sections)}</div>' if sections else ""
 
 
 def answer_with_citations(answer: Answer) -> str:
