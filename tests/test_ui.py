@@ -236,6 +236,34 @@ def test_an_older_answer_keeps_its_own_sources(page: Page) -> None:
     expect(page.locator("#sources .pq-asked").first).to_contain_text("Sources of answer 2")
 
 
+def test_a_card_opens_its_whole_release_with_the_quotes_marked(page: Page) -> None:
+    ask(page, ZAPAD)
+    card = page.locator("#sources .pq-card").first
+    card.locator(".pq-release summary").click()
+    release = card.locator(".pq-release-text")
+    expect(release).to_be_visible()
+    expect(release).to_contain_text("Qingtongxia")  # the release itself, beyond the quoted passage
+    expect(release.locator("mark").first).to_be_in_viewport()
+    assert release.locator("mark").count() == card.locator(".pq-passage mark").count()
+
+
+def test_the_conversation_exports_as_markdown_and_json(page: Page) -> None:
+    ask(page, ZAPAD)
+    ask(page, "And in 2022?")
+    with page.expect_download() as markdown:
+        page.locator("#export-md").click()
+    text = Path(markdown.value.path()).read_text()
+    assert text.startswith("# pressqa conversation") and f"## 1. {ZAPAD}" in text and "## 2. And in 2022?" in text
+    assert "[1] Ministry of National Defense" in text and "Quote:" in text
+    with page.expect_download() as exported:
+        page.locator("#export-json").click()
+    turns = json.loads(Path(exported.value.path()).read_text())["conversation"]
+    assert [turn["asked"] for turn in turns] == [ZAPAD, "And in 2022?"]
+    assert turns[1]["question"] != turns[1]["asked"]  # read against the first question
+    first = turns[0]["citations"][0]
+    assert first["quote"] and first["doc_id"] and first["date"] == "2021-08-13" and "url" in first
+
+
 @pytest.mark.parametrize("control", ["#new-conversation", '#chat button[aria-label="Clear"]'])
 def test_starting_over_forgets_the_conversation(page: Page, control: str) -> None:
     ask(page, ZAPAD)

@@ -1,12 +1,14 @@
 """Plain text for what the CLI and the page both show: a release's issuer and date, a
-citation, a search plan, an ingest report.  One wording, so a user who reads both sees the
+citation, a search plan, an ingest report, a conversation to export.  One wording, so a user who reads both sees the
 same words for the same thing (the page escapes what it puts into markdown or HTML)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 
-from pressqa.types import Citation, IngestReport, QueryPlan, SearchFilters
+from pressqa.types import Answer, Citation, IngestReport, QueryPlan, SearchFilters
 
 PLAN_USE = {
     "boost": "favoured, not enforced",
@@ -81,3 +83,47 @@ def report_counts(report: IngestReport) -> str:
 def unlisted_heading(report: IngestReport) -> str:
     """Said before the count of every kind of failure, when there were too many to list."""
     return f"{report.unlisted} more failed input(s) not listed; all failures by kind:"
+
+
+def conversation_markdown(answers: Sequence[Answer]) -> str:
+    """A conversation as Markdown to keep or share: each question, its answer, and the
+    answer's sources with their quotes and links."""
+    parts = ["# pressqa conversation"]
+    for turn, answer in enumerate(answers, 1):
+        parts += ["", f"## {turn}. {answer.asked or answer.question}", ""]
+        if answer.asked and answer.asked != answer.question:
+            parts += [f"*Read as: {answer.question}*", ""]
+        parts.append(answer.text)
+        if answer.citations:
+            parts += ["", *(citation_line(citation) for citation in answer.citations)]
+    return "\n".join(parts) + "\n"
+
+
+def conversation_json(answers: Sequence[Answer]) -> str:
+    """A conversation as JSON: per turn the question typed, the question answered, the
+    answer, and its citations (quote, offsets, release metadata, link)."""
+    turns = [
+        {
+            "asked": answer.asked or answer.question,
+            "question": answer.question,
+            "answer": answer.text,
+            "abstained": answer.abstained,
+            "citations": [
+                {
+                    "number": citation.number,
+                    "doc_id": citation.doc_id,
+                    "title": citation.title,
+                    "source": citation.source,
+                    "date": citation.date.isoformat() if citation.date else None,
+                    "url": citation.url,
+                    "quote": citation.quote,
+                    "start": citation.start,
+                    "end": citation.end,
+                    "copies": list(citation.copies),
+                }
+                for citation in answer.citations
+            ],
+        }
+        for answer in answers
+    ]
+    return json.dumps({"conversation": turns}, indent=2, ensure_ascii=False) + "\n"

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,8 @@ FEEDBACK_FILE = "feedback.jsonl"
 # How the question's time and issuers were used when they can be dropped by a chip.
 INFERRED = ("boost", "enforced")
 # What an answer updates: chat, history, answers, sources, chips, copy box, timeline
-# chart, "show all" button, "ask as a new question" button, message box.
-ANSWER_OUTPUTS = 10
+# chart, "show all" button, "ask as a new question" button, the two exports, message box.
+ANSWER_OUTPUTS = 12
 # The chart fills quiet months in only over this span: an archive that spans centuries
 # (say, one release misdated 0001-01-01) shows just its months with releases.
 MAX_CHART_MONTHS = 1200
@@ -54,6 +55,20 @@ CSS = """
 .pq-meta { font-size: 0.85em; color: #555; margin: 2px 0 6px; }
 .pq-passage mark { background: #fde68a; }
 .pq-copies { font-size: 0.85em; }
+.pq-release summary { cursor: pointer; font-size: 0.85em; color: #2563eb; }
+.pq-release-text { max-height: 50vh; overflow-y: auto; white-space: pre-line; border-top: 1px solid #e5e7eb; }
+"""
+# Opening a release in a card brings its first quoted passage into view.
+JS = """
+() => {
+  document.addEventListener("toggle", (event) => {
+    const viewer = event.target;
+    if (viewer.classList && viewer.classList.contains("pq-release") && viewer.open) {
+      const mark = viewer.querySelector("mark");
+      if (mark) mark.scrollIntoView({block: "center"});
+    }
+  }, true);
+}
 """
 
 
@@ -114,6 +129,8 @@ class ArchiveApp:
         self.archive = archive
         configured = [spec for spec in dict.fromkeys([llm, archive.settings.llm]) if spec]
         self.llm_choices = [OFFLINE, *((spec, spec) for spec in configured)]  # (label, value)
+        # Exported conversations, until the server stops (Gradio serves copies from its cache).
+        self._exports = tempfile.TemporaryDirectory(prefix="pressqa-exports-")
         self.blocks = self._build()
 
     # Rendering helpers that read the archive.
@@ -217,13 +234,23 @@ class ArchiveApp:
             if timeline and not timeline.complete
             else gr.update(visible=False),
             gr.update(visible=answer.asked is not None),
+            *self._exported(answers),
             gr.skip(),
         )
+
+    def _exported(self, answers: Sequence[Answer]) -> tuple[Any, Any]:
+        """The conversation as a Markdown and a JSON file, for the two download buttons."""
+        folder = Path(tempfile.mkdtemp(dir=self._exports.name))
+        markdown, data = folder / "pressqa-conversation.md", folder / "pressqa-conversation.json"
+        markdown.write_text(present.conversation_markdown(answers), encoding="utf-8")
+        data.write_text(present.conversation_json(answers), encoding="utf-8")
+        return gr.update(value=str(markdown), visible=True), gr.update(value=str(data), visible=True)
 
     def reset(self) -> tuple[Any, ...]:
         """A new conversation: no history, no sources, no chips; the filters set stay."""
         hidden = gr.update(visible=False)
-        return [], [], [], "", gr.update(choices=[], value=[], visible=False), "", hidden, hidden, hidden, ""
+        chips = gr.update(choices=[], value=[], visible=False)
+        return [], [], [], "", chips, "", hidden, hidden, hidden, hidden, hidden, ""
 
     def ask_anew(
         self,
@@ -331,6 +358,13 @@ class ArchiveApp:
                         [], label="Read from your question (untick to drop)", elem_id="chips", visible=False
                     )
                     gr.Examples(self._examples(), inputs=[message], label="Examples")
+                    with gr.Row():
+                        export_md = gr.DownloadButton(
+                            "Export the conversation (Markdown)", elem_id="export-md", visible=False, size="sm"
+                        )
+                        export_json = gr.DownloadButton(
+                            "Export the conversation (JSON)", elem_id="export-json", visible=False, size="sm"
+                        )
                     with gr.Accordion("Copy the answer with its citations (markdown)", open=False):
                         copy = gr.Textbox(elem_id="copy", show_label=False, lines=6, buttons=["copy"])
                 with gr.Column(scale=2):
@@ -358,7 +392,10 @@ class ArchiveApp:
                     report = gr.Markdown(elem_id="report")
                 per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None])
 
-            answer_outputs = [chat, history, answers, sources, chips, copy, timeline, show_all, as_new, message]
+            answer_outputs = [
+                chat, history, answers, sources, chips, copy, timeline, show_all, as_new, export_md, export_json,
+                message,
+            ]  # fmt: skip
             assert len(answer_outputs) == ANSWER_OUTPUTS
             for trigger in (message.submit, send.click):
                 trigger(lambda text: ("", text), [message], [message, asked]).then(
@@ -445,6 +482,7 @@ def serve(
         max_file_size=f"{archive.settings.max_file_mb:g}mb",
         footer_links=[],
         css=CSS,
+        js=JS,
         app_kwargs={"lifespan": guarded(served_names(host, allowed_hosts))},
     )
     return app, url

@@ -123,15 +123,33 @@ def source_cards(
             items = "".join(f"<li>{html.escape(describe_copy(copy))}</li>" for copy in first.copies)
             copies = f'<div class="pq-copies">Copies of this release:<ul>{items}</ul></div>'
         anchors = "".join(f'<span id="{card_id(turn, citation.number)}"></span>' for citation in cited[1:])
+        viewer = (
+            f'<details class="pq-release"><summary>Read the whole release</summary>'
+            f'<div class="pq-release-text">{_whole_release(text, cited)}</div></details>'
+            if text
+            else ""
+        )
         numbers = "".join(f"[{citation.number}]" for citation in cited)
         cards.append(
             f'<div class="pq-card" id="{card_id(turn, first.number)}">{anchors}'
             f'<div class="pq-title"><span class="pq-number">{numbers}</span> '
             f"{html.escape(first.title)}</div>"
             f"{_meta(first.source, first.date, first.url, first.doc_id)}"
-            f"{passages}{copies}</div>"
+            f"{passages}{copies}{viewer}</div>"
         )
     return "".join(cards)
+
+
+def _whole_release(text: str, quotes: Sequence[Citation]) -> str:
+    """The release's whole text, escaped, paragraph by paragraph, every quote marked."""
+    pieces, at = [], 0
+    for citation in sorted(quotes, key=lambda citation: citation.start):
+        start = max(citation.start, at)
+        pieces += [html.escape(text[at:start]), f"<mark>{html.escape(text[start : citation.end])}</mark>"]
+        at = max(at, citation.end)
+    pieces.append(html.escape(text[at:]))
+    paragraphs = "".join(pieces).split("\n\n")
+    return "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs if paragraph.strip())
 
 
 def closest_releases(hits: Sequence[Hit]) -> str:
