@@ -56,15 +56,17 @@ def test_a_follow_up_leans_only_on_the_topic_question(turns: list[str], standalo
     assert standalone_question(conversation(*turns)) == standalone
 
 
-def test_a_message_that_stands_alone_is_not_sent_to_the_language_model() -> None:
+def test_the_language_model_rewrites_short_messages_only() -> None:
     prompts: list[str] = []
 
     def complete(prompt: str) -> str:
         prompts.append(prompt)
         return "Which exercises did Russia join in China in 2022?"
 
-    assert standalone_question(conversation(ZAPAD, "Boeing fine?"), complete) == "Boeing fine?"
-    assert not prompts
+    full = "What did the Justice Department say about Boeing this year?"
+    assert standalone_question(conversation(ZAPAD, full), complete) == full
+    assert standalone_question(conversation(ZAPAD, LONG), complete) == LONG.strip()
+    assert not prompts  # a question asked in full, and a long message, are never sent
     rewritten = standalone_question(conversation("What did NATO agree?", ZAPAD, "and in 2022?"), complete)
     assert rewritten == "Which exercises did Russia join in China in 2022?"
     # The model sees the topic question and what followed it, not the earlier topic.

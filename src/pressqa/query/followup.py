@@ -12,8 +12,9 @@ never into a chain of earlier merges.  Without a language model the merge is pla
 in the fragment replaces the time of the topic question ("Which exercises ... in 2021?" +
 "and in 2022?" -> "Which exercises ... in 2022?"); another fragment is added to it; a
 question that points back carries it along ("who announced it, regarding: ...").  With a
-language model, the model rewrites the leaning message, shown the topic question and what
-followed it.
+language model, the model rewrites any short message, shown the topic question and what
+followed it, and keeps one that starts a new topic as it is; a long message or a question
+asked in full is never sent to it.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ STANDALONE_WORDS = 6
 LONG_MESSAGE_CHARS = 300
 
 REWRITE_PROMPT = """Rewrite the last user message of this conversation as one question that can be understood \
-without the conversation. Keep names, places and dates; change nothing else. Reply with the question only.
+without the conversation. Keep names, places and dates; change nothing else. If the last message asks about \
+something new and needs nothing from the conversation, reply with it unchanged. Reply with the question only.
 
 {history}
 
@@ -71,14 +73,14 @@ def standalone_question(messages: Sequence[Message], complete: Callable[[str], s
         raise ConfigError("the conversation has no user message to answer")
     last = questions[-1]
     topic = topic_question(questions[:-1])
-    if topic is None or stands_alone(last, topic):
+    if topic is None or len(last) > LONG_MESSAGE_CHARS or asks_in_full(last):
         return last
-    if complete is not None:
+    if complete is not None:  # the model judges a short message better than the rules: "Did Russia join?"
         since = max(at for at, message in enumerate(messages) if str(message.get("content", "")).strip() == topic)
         history = "\n".join(f"{message['role']}: {message['content']}" for message in messages[since:])
         rewritten = complete(REWRITE_PROMPT.format(history=history)).strip().strip('"')
         return rewritten or last
-    return merged(topic, last)
+    return last if stands_alone(last, topic) else merged(topic, last)
 
 
 def topic_question(questions: Sequence[str]) -> str | None:
@@ -102,7 +104,13 @@ def stands_alone(message: str, topic: str) -> bool:
     known = {word.lower() for word in re.findall(r"[\w'\u2019.-]+", topic)}
     if any(name.lower().rstrip(".") not in known for name in _names(message)):
         return True  # it names what it asks about: "Boeing fine?"
-    is_question = bool(_WH.search(message))
+    return asks_in_full(message)
+
+
+def asks_in_full(message: str) -> bool:
+    """A question of its own words, whatever came before: a question word, at least
+    ``STANDALONE_WORDS`` words, none that points back ("it", "that", "these")."""
+    is_question = bool(_WH.search(message)) and not _FRAGMENT_LEAD.match(message)
     return is_question and len(message.split()) >= STANDALONE_WORDS and not _LEANS_BACK.search(message)
 
 
