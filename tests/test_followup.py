@@ -33,8 +33,15 @@ def conversation(*questions: str) -> list[dict[str, str]]:
         (["What fine did Boeing pay in 2021?", "When did Boeing pay it?"],
          "When did Boeing pay it, regarding: What fine did Boeing pay in 2021?"),
         (["What fine did Boeing pay in 2021?", "what about Airbus?"], "What fine did Boeing pay in 2021 Airbus?"),
+        ([ZAPAD, "Was it a plea deal?"], f"Was it a plea deal, regarding: {ZAPAD}"),
+        ([ZAPAD, "Source?"], "Which exercises did Russia join in China in 2021 Source?"),
+        (["What did NATO agree at the Vilnius summit?", "What did Zelensky say about it?"],
+         "What did Zelensky say about it, regarding: What did NATO agree at the Vilnius summit?"),
+        (["Which exercises did Russia join in China in March 2021?", "and in 2022?"],
+         "Which exercises did Russia join in China in 2022?"),
         # Topic switches: the message names what it asks about.
         (["What did NATO agree at the Vilnius summit?", "Boeing fine?"], "Boeing fine?"),
+        ([ZAPAD, "Boeing: what was the fine?"], "Boeing: what was the fine?"),
         ([ZAPAD, "How many personnel took part in Vostok-2022?"], "How many personnel took part in Vostok-2022?"),
         ([ZAPAD, "What did the Justice Department say about Boeing this year?"],
          "What did the Justice Department say about Boeing this year?"),
@@ -54,6 +61,14 @@ def conversation(*questions: str) -> list[dict[str, str]]:
 )  # fmt: skip
 def test_a_follow_up_leans_only_on_the_topic_question(turns: list[str], standalone: str) -> None:
     assert standalone_question(conversation(*turns)) == standalone
+
+
+def test_a_message_asked_as_a_new_question_is_the_topic_after_it() -> None:
+    messages = conversation(ZAPAD, "Boeing penalty")
+    messages[-1]["standalone"] = "yes"  # the page's "ask as a new question"
+    assert standalone_question(messages) == "Boeing penalty"
+    messages += [{"role": "assistant", "content": "..."}, {"role": "user", "content": "and in 2021?"}]
+    assert standalone_question(messages) == "Boeing penalty in 2021?"
 
 
 def test_the_language_model_rewrites_short_messages_only() -> None:

@@ -162,6 +162,11 @@ ISSUERS = [
         ("What did Japan's defense ministry say about Taiwan?", ()),
         ("What did the French foreign ministry say about the treaty?", ()),
         ("What did the Justice Department say about Boeing?", (ISSUERS[0],)),
+        ("What did the Justice Department say about the Japanese company?", (ISSUERS[0],)),
+        ("What did the Biden Justice Department say about Boeing?", (ISSUERS[0],)),
+        ("What did the Civil Division of the Justice Department announce?", (ISSUERS[0],)),
+        ("What did the Chinese Ministry of National Defense (MND) say?", (ISSUERS[2],)),
+        ("What did the Department of Justice and the Department of State announce?", (ISSUERS[0], ISSUERS[5])),
         ("What did the Ministry of Foreign Affairs of the People's Republic of China say?", (ISSUERS[4],)),
         ("Which city declared a snow emergency?", ()),  # no name to tell cities apart
         ("Who was sentenced in the Boeing case?", ()),

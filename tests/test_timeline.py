@@ -176,6 +176,11 @@ def test_asked_as_of_a_past_day_later_releases_are_left_out(fleet: Archive) -> N
         "What did the Northern Fleet Command report on Harbour Shield last month?", as_of=D(2021, 4, 5)
     )
     assert cited_ids(previous) == ["fleet-0302", "fleet-0315", "fleet-0328"]
+    chat = fleet.chat(
+        [{"role": "user", "content": "What is the latest the Northern Fleet Command said about Harbour Shield?"}],
+        as_of=D(2021, 4, 1),
+    )
+    assert cited_ids(chat) == ["fleet-0328"]
     hits = fleet.search("Harbour Shield final phase submarines", as_of=D(2021, 4, 1), k=10)
     assert hits and all(hit.date is not None and hit.date <= D(2021, 4, 1) for hit in hits)
     answer = fleet.ask("Which ships joined the final phase of Harbour Shield?", as_of=D(2021, 4, 1))

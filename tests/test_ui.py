@@ -223,6 +223,8 @@ def test_a_new_topic_is_not_glued_to_the_last_and_a_merge_can_be_undone(page: Pa
     expect(page.locator(BOT).last).not_to_contain_text("Read as", timeout=20_000)
     expect(page.locator(BOT)).to_have_count(3)  # the same turn, answered as it was typed
     expect(page.locator("#as-new")).to_be_hidden()
+    ask(page, "And in 2021?")  # leans on the question asked anew, not on the one before it
+    expect(page.locator(BOT).last).to_contain_text("Read as: Who announced it in 2021?")
 
 
 def test_an_older_answer_keeps_its_own_sources(page: Page) -> None:

@@ -41,7 +41,8 @@ def test_a_card_highlights_the_quote_inside_its_paragraph_with_everything_escape
     html = render.source_cards([_citation()], {"d1": TEXT}, lambda doc_id: f"copy {doc_id} <script>", turn=2)
     assert 'id="source-2-1"' in html
     assert "Before the quote. <mark>The exercise &lt;b&gt;ended&lt;/b&gt; on Friday.</mark> After it." in html
-    assert "Intro paragraph" not in html and "Next paragraph" not in html
+    passages = html.split('<details class="pq-release">')[0]  # the whole release comes after, folded
+    assert "Intro paragraph" not in passages and "Next paragraph" not in passages
     assert "Title &lt;i&gt;x&lt;/i&gt;" in html and "copy d2 &lt;script&gt;" in html
     assert 'Ministry · 2021-08-13 · <a href="https://example.org/release"' in html
 
@@ -53,6 +54,15 @@ def test_a_release_cited_twice_is_one_card_with_both_quotes_marked() -> None:
     assert html.count('class="pq-card"') == 1 and "[1][2]" in html
     assert 'id="source-0-1"' in html and 'id="source-0-2"' in html  # both markers lead to the card
     assert "<mark>The exercise &lt;b&gt;ended&lt;/b&gt; on Friday.</mark> <mark>After it.</mark>" in html
+
+
+def test_the_whole_release_marks_a_quote_in_every_paragraph_it_spans() -> None:
+    span = "After it.\n\nNext paragraph."
+    spanning = dataclasses.replace(_citation(), quote=span, start=TEXT.index(span), end=TEXT.index(span) + len(span))
+    html = render.source_cards([spanning], {"d1": TEXT}, str)
+    viewer = html[html.index('class="pq-release-text"') :]
+    assert "<p>Before the quote. The exercise &lt;b&gt;ended&lt;/b&gt; on Friday. <mark>After it.</mark></p>" in viewer
+    assert "<p><mark>Next paragraph.</mark></p>" in viewer
 
 
 def test_the_copyable_answer_lists_its_sources() -> None:

@@ -90,12 +90,13 @@ def conversation_markdown(answers: Sequence[Answer]) -> str:
     answer's sources with their quotes and links."""
     parts = ["# pressqa conversation"]
     for turn, answer in enumerate(answers, 1):
-        parts += ["", f"## {turn}. {answer.asked or answer.question}", ""]
+        asked = " ".join((answer.asked or answer.question).split())  # a heading is one line
+        parts += ["", f"## {turn}. {asked}", ""]
         if answer.asked and answer.asked != answer.question:
             parts += [f"*Read as: {answer.question}*", ""]
         parts.append(answer.text)
-        if answer.citations:
-            parts += ["", *(citation_line(citation) for citation in answer.citations)]
+        for citation in answer.citations:
+            parts += ["", citation_line(citation)]  # a paragraph each
     return "\n".join(parts) + "\n"
 
 

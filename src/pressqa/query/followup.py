@@ -24,7 +24,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pressqa.errors import ConfigError
+from pressqa.query.question import OPENING_WORDS
 from pressqa.query.timeparse import parse_time
+from pressqa.text import STOPWORDS
 
 Message = Mapping[str, Any]
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
@@ -35,6 +37,7 @@ _LEANS_BACK = re.compile(
     r"|\b(?:about|of|after|before|on|in|at|for|with|since)\s+that\b",
     re.IGNORECASE,
 )
+_YES_NO = re.compile(r"\s*(?:is|are|was|were|did|does|do|can|could|has|have|had|will|would|should)\s+\w", re.IGNORECASE)
 _FRAGMENT_LEAD = re.compile(r"^\s*(?:and|but|also|so|what about|how about|and what about)\b[\s,]*", re.IGNORECASE)
 # A capitalised word, an acronym, or a name with digits ("Vostok-2022").
 _NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*")
@@ -61,19 +64,20 @@ def user_questions(messages: Sequence[Message]) -> list[str]:
 
 
 def standalone_question(messages: Sequence[Message], complete: Callable[[str], str] | None = None) -> str:
-    """The last user message as a question that stands alone.
+    """The last user message as a question that stands alone.  A user message marked
+    ``"standalone": True`` (the page's "ask as a new question") is taken as it is.
 
     >>> standalone_question([{"role": "user", "content": "Which exercises did Russia join in China in 2021?"},
     ...                      {"role": "assistant", "content": "..."},
     ...                      {"role": "user", "content": "And in 2022?"}])
     'Which exercises did Russia join in China in 2022?'
     """
-    questions = user_questions(messages)
-    if not questions:
+    said = [message for message in messages if message.get("role") == "user"]
+    if not said:
         raise ConfigError("the conversation has no user message to answer")
-    last = questions[-1]
-    topic = topic_question(questions[:-1])
-    if topic is None or len(last) > LONG_MESSAGE_CHARS or asks_in_full(last):
+    last = str(said[-1]["content"]).strip()
+    topic = topic_question(said[:-1])
+    if topic is None or said[-1].get("standalone") or len(last) > LONG_MESSAGE_CHARS or asks_in_full(last):
         return last
     if complete is not None:  # the model judges a short message better than the rules: "Did Russia join?"
         since = max(at for at, message in enumerate(messages) if str(message.get("content", "")).strip() == topic)
@@ -83,14 +87,15 @@ def standalone_question(messages: Sequence[Message], complete: Callable[[str], s
     return last if stands_alone(last, topic) else merged(topic, last)
 
 
-def topic_question(questions: Sequence[str]) -> str | None:
-    """The question the conversation is about after ``questions``: the last that stood
-    alone (None after a long message, which nothing is merged into)."""
+def topic_question(said: Sequence[Message]) -> str | None:
+    """The question the conversation is about after the user messages ``said``: the last
+    that stood alone (None after a long message, which nothing is merged into)."""
     topic = None
-    for question in questions:
+    for message in said:
+        question = str(message["content"]).strip()
         if len(question) > LONG_MESSAGE_CHARS:
             topic = None
-        elif topic is None or stands_alone(question, topic):
+        elif topic is None or message.get("standalone") or stands_alone(question, topic):
             topic = question
     return topic
 
@@ -99,8 +104,8 @@ def stands_alone(message: str, topic: str) -> bool:
     """Whether ``message``, said after ``topic``, is a question of its own."""
     if len(message) > LONG_MESSAGE_CHARS:
         return True
-    if _FRAGMENT_LEAD.match(message):
-        return False  # "and in 2022?", "what about Belarus?"
+    if _FRAGMENT_LEAD.match(message) or _LEANS_BACK.search(message):
+        return False  # "and in 2022?", "what about Belarus?", "what did Zelensky say about it?"
     known = {word.lower() for word in re.findall(r"[\w'\u2019.-]+", topic)}
     if any(name.lower().rstrip(".") not in known for name in _names(message)):
         return True  # it names what it asks about: "Boeing fine?"
@@ -115,19 +120,24 @@ def asks_in_full(message: str) -> bool:
 
 
 def _names(message: str) -> list[str]:
-    """Capitalised words of ``message``: names, unless it opens with a question word or a
-    word it capitalises only because it opens the sentence (then that one is no name)."""
+    """Capitalised words of ``message``: names, but for an opening word that only opens it
+    ("Who ...", "Was it ...", "Source?"): "Boeing fine?" names Boeing."""
     found = [match for match in _NAME.finditer(message) if not _YEAR.fullmatch(match.group())]
     opening = found[0] if found and found[0].start() == len(message) - len(message.lstrip()) else None
-    if opening is not None and (_WH.fullmatch(opening.group()) or _WH.search(message)):
-        found = found[1:]  # "Who announced ...", "How long ...": the opening capital says nothing
+    if opening is not None and _opens_only(opening.group()):
+        found = found[1:]
     return [match.group() for match in found]
+
+
+def _opens_only(word: str) -> bool:
+    lowered = word.lower().rstrip(".:,!?")
+    return lowered in STOPWORDS or lowered in OPENING_WORDS or bool(_WH.fullmatch(lowered))
 
 
 def merged(topic: str, follow_up: str) -> str:
     """``follow_up`` read against the topic question it leans on."""
-    is_question = bool(_WH.search(_FRAGMENT_LEAD.sub("", follow_up)))  # "what about 2019?" is a fragment
-    if is_question:
+    asked = _FRAGMENT_LEAD.sub("", follow_up)  # "what about 2019?" is a fragment
+    if _WH.search(asked) or _YES_NO.match(asked):  # "who announced it?", "was it a plea deal?"
         return f"{follow_up.rstrip(' ?')}, regarding: {topic}"
     fragment = _FRAGMENT_LEAD.sub("", follow_up).rstrip(" ?.!")
     old_time = parse_time(topic)
@@ -138,12 +148,14 @@ def merged(topic: str, follow_up: str) -> str:
         rest = "" if rest in {"in", "for", "during", "of"} else rest  # the time's own preposition
         phrase = new_time.phrase
         year = _YEAR.search(phrase)
-        if new_time.kind == "year" and year and _YEAR.search(old_time.phrase):
+        if new_time.kind == "year" and year and old_time.kind in ("year", "fiscal-year"):
             # Another year of the same kind of time: "fiscal year 2021" + "and 2019?"
             phrase = _YEAR.sub(year.group(), old_time.phrase, count=1)
         lead = _LEAD.match(old_time.phrase)
         if lead and not _LEAD.match(phrase):
             phrase = lead.group() + phrase  # "in 2021" -> "in fiscal year 2019", not "fiscal year 2019"
+        elif not lead:
+            phrase = _LEAD.sub("", phrase, count=1) if _LEAD.match(phrase) else phrase  # "in March 2021": "in" stays
         standing = topic.replace(old_time.phrase, phrase, 1)
         return f"{standing.rstrip(' ?')} {rest}?" if rest else standing
     return f"{topic.rstrip(' ?')} {fragment}?"

@@ -25,11 +25,25 @@ GENERIC = ORGANISATION_WORDS | {
     "united", "states", "international", "national", "office", "press", "information",
 }  # fmt: skip
 COUNTRIES = {
-    "china": "china", "chinese": "china", "prc": "china",
-    "russia": "russia", "russian": "russia",
+    "china": "china", "chinese": "china", "prc": "china", "beijing": "china",
+    "russia": "russia", "russian": "russia", "moscow": "russia",
     "u.s.": "united-states", "american": "united-states", "america": "united-states",
     "afghanistan": "afghanistan", "afghan": "afghanistan",
     "ukraine": "ukraine", "ukrainian": "ukraine",
+    "japan": "japan", "japanese": "japan", "korea": "korea", "korean": "korea",
+    "taiwan": "taiwan", "taiwanese": "taiwan", "india": "india", "indian": "india",
+    "pakistan": "pakistan", "pakistani": "pakistan", "iran": "iran", "iranian": "iran",
+    "israel": "israel", "israeli": "israel", "turkey": "turkey", "turkish": "turkey",
+    "france": "france", "french": "france", "germany": "germany", "german": "germany",
+    "britain": "united-kingdom", "british": "united-kingdom", "u.k.": "united-kingdom",
+    "italy": "italy", "italian": "italy", "spain": "spain", "spanish": "spain",
+    "poland": "poland", "polish": "poland", "canada": "canada", "canadian": "canada",
+    "australia": "australia", "australian": "australia", "mexico": "mexico", "mexican": "mexico",
+    "brazil": "brazil", "brazilian": "brazil", "egypt": "egypt", "egyptian": "egypt",
+    "syria": "syria", "syrian": "syria", "iraq": "iraq", "iraqi": "iraq", "vietnam": "vietnam",
+    "vietnamese": "vietnam", "philippines": "philippines", "philippine": "philippines",
+    "indonesia": "indonesia", "indonesian": "indonesia", "belarus": "belarus", "belarusian": "belarus",
+    "kazakhstan": "kazakhstan", "mongolia": "mongolia", "mongolian": "mongolia",
 }  # fmt: skip
 SPELLINGS = {"defence": "defense", "ministries": "ministry", "departments": "department"}
 
@@ -57,61 +71,30 @@ def _acronyms(issuer: str) -> set[str]:
 _GENERIC_WORDS = set(_words(" ".join(GENERIC)))  # spelled as _words spells a name ("people's" -> "people")
 
 
-# Words that hold a name of an organisation together: "Ministry of Defence of Japan".
-_GLUE = {"of", "the", "for", "and"}
-
-
 class IssuerMatcher:
     """Finds which of an archive's issuers a question names."""
 
     def __init__(self, issuers: Iterable[str]) -> None:
         self._profiles = []
-        self._vocabulary = set(_GENERIC_WORDS)  # words an organisation's name may hold, lower-case
         for issuer in issuers:
             words = set(_words(issuer))
             countries = {COUNTRIES[word] for word in words if word in COUNTRIES}
             distinctive = words - _GENERIC_WORDS - set(COUNTRIES)
-            self._profiles.append(
-                (issuer, words & ORGANISATION_WORDS, distinctive, countries, _acronyms(issuer), words)
-            )
-            self._vocabulary |= words
-
-    def _organisation_phrases(self, question: str) -> list[list[tuple[str, bool]]]:
-        """Runs of words that may name an organisation ("Japan's Ministry of Defence", "the
-        Chinese foreign ministry") and hold an organisation word: (word, capitalised) pairs."""
-        runs: list[list[tuple[str, bool]]] = [[]]
-        for at, raw in enumerate(_WORD.findall(question)):
-            word = _words(raw)[0] if _words(raw) else raw.lower()
-            capital = raw[0].isupper() and at > 0  # the first word is capitalised as a sentence's
-            if capital or word in _GLUE or word in self._vocabulary or word in ORGANISATION_WORDS:
-                runs[-1].append((word, capital))
-                if raw.lower().endswith(("'s", "\u2019s")) and any(w in ORGANISATION_WORDS for w, _ in runs[-1]):
-                    runs.append([])  # "the Justice Department's False Claims Act": what it owns is not its name
-            elif runs[-1]:
-                runs.append([])
-        return [run for run in runs if any(word in ORGANISATION_WORDS for word, _ in run)]
+            self._profiles.append((issuer, words & ORGANISATION_WORDS, distinctive, countries, _acronyms(issuer)))
 
     def match(self, question: str) -> tuple[str, ...]:
         """The issuers the question names (several when it cannot tell them apart), or ()."""
-        sequence = _words(question)
-        words = set(sequence)
-        # A country counts only next to an organisation word: in "China's defense ministry
-        # ... with Russia", the ministry is China's.
-        near = {
-            COUNTRIES[word]
-            for at, word in enumerate(sequence)
-            if word in COUNTRIES and any(other in ORGANISATION_WORDS for other in sequence[max(at - 4, 0) : at + 5])
-        }
+        words = set(_words(question))
+        # A country counts only in the name of an organisation: in "China's defense ministry
+        # ... with Russia" the ministry is China's, and "the Ministry of Defence of Japan" is
+        # neither Russia's nor China's.
+        near = {COUNTRIES[word] for phrase in _organisation_phrases(question) for word in phrase if word in COUNTRIES}
         capitals = set(re.findall(r"\b[A-Z]{2,}\b", question))
-        phrases = self._organisation_phrases(question)
         scored: list[tuple[int, str]] = []
-        for issuer, organisation, distinctive, issuer_countries, acronyms, name in self._profiles:
+        for issuer, organisation, distinctive, issuer_countries, acronyms in self._profiles:
             if near and issuer_countries and not issuer_countries & near:
                 continue  # "Ukraine's defense ministry" is no other country's
-            by_acronym = bool(capitals & acronyms)
-            if not by_acronym and phrases and all(_foreign(phrase, name, issuer_countries) for phrase in phrases):
-                continue  # "the Ministry of Defence of Japan" is neither Russia's nor China's
-            named = by_acronym or bool(organisation & words and distinctive & words)
+            named = bool(capitals & acronyms) or bool(organisation & words and distinctive & words)
             if named:
                 score = bool(capitals & acronyms) + len(distinctive & words) + len(issuer_countries & near)
                 scored.append((score, issuer))
@@ -121,12 +104,24 @@ class IssuerMatcher:
         return tuple(sorted(issuer for score, issuer in scored if score == best))
 
 
-def _foreign(phrase: list[tuple[str, bool]], name: set[str], countries: set[str]) -> bool:
-    """Whether ``phrase`` holds a name the issuer's ``name`` lacks (a place, another body)."""
-    return any(
-        capital and word not in name and word not in _GENERIC_WORDS and COUNTRIES.get(word) not in countries
-        for word, capital in phrase
-    )
+# Words that may stand in the name of an organisation between its organisation word and a
+# country: "Japan's Ministry of Defence", "the Chinese foreign ministry".
+_NAME_GLUE = {"of", "the", "for", "defense", "defence", "foreign", "affairs", "national", "justice", "state", "public"}
+
+
+def _organisation_phrases(question: str) -> list[list[str]]:
+    """Runs of words that may name an organisation and hold an organisation word ("Japan's
+    Ministry of Defence", "the Ministry of Defence of Japan"); "and", a verb or a punctuation
+    mark ends a run, so "the Justice Department say about the Japanese company" is two."""
+    runs: list[list[str]] = [[]]
+    for found in re.finditer(r"[A-Za-z][A-Za-z.'\u2019]*|[^\sA-Za-z]", question):
+        raw = found.group()
+        word = (_words(raw) or [""])[0]
+        if raw[0].isupper() or word in ORGANISATION_WORDS or word in _NAME_GLUE or word in COUNTRIES:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if any(word in ORGANISATION_WORDS for word in run)]
 
 
 def issuer_words(issuers: Iterable[str]) -> set[str]:

@@ -229,24 +229,17 @@ def key_terms(question: str) -> list[str]:
     return list(dict.fromkeys(term for term in content_terms(question) if not _YEAR.fullmatch(term)))
 
 
-# Words that open a request without being a name ("Tell me about ...", "Compare ...").
-_REQUEST_WORDS = frozenset(
-    {
-        "tell",
-        "give",
-        "show",
-        "list",
-        "find",
-        "name",
-        "please",
-        "explain",
-        "describe",
-        "summarize",
-        "summarise",
-        "compare",
-        "any",
-    }
-)
+# Words that open a message without naming anything: requests, chat words, common nouns a
+# follow-up starts with ("Tell me ...", "Source?", "Latest news on ...", "Total ...").
+OPENING_WORDS = frozenset({
+    "tell", "give", "show", "list", "find", "name", "please", "explain", "describe", "summarize", "summarise",
+    "compare", "any", "all", "source", "sources", "detail", "details", "summary", "more", "thanks", "thank",
+    "ok", "okay", "yes", "no", "sure", "number", "same", "total", "count", "latest", "recent", "news", "quote",
+    "quotes", "link", "links", "date", "dates", "example", "examples", "again", "really", "elaborate",
+    "continue", "context", "background", "other", "another", "next", "previous", "earlier", "later", "first",
+    "last", "can", "could", "would", "should", "will", "may", "might", "is", "are", "was", "were", "do", "does",
+    "did", "has", "have", "had"
+})  # fmt: skip
 
 
 def entity_terms(question: str) -> list[str]:
@@ -258,7 +251,7 @@ def entity_terms(question: str) -> list[str]:
     for match in re.finditer(r"\b[A-Z][\w'\u2019.-]*", question):
         word = match.group().lower().rstrip(".")
         opening = match.start() == len(question) - len(question.lstrip())
-        if opening and not (fragment and word not in STOPWORDS and word not in _REQUEST_WORDS):
+        if opening and not (fragment and word not in STOPWORDS and word not in OPENING_WORDS):
             continue
         if word in NOT_A_NAME:
             continue

@@ -254,7 +254,7 @@ class ArchiveApp:
 
     def ask_anew(
         self,
-        history: list[dict[str, str]],
+        history: list[dict[str, Any]],
         answers: list[Answer],
         since: Any,
         until: Any,
@@ -262,7 +262,8 @@ class ArchiveApp:
         generator: str,
         as_of: Any = None,
     ) -> tuple[Any, ...]:
-        """The last message was read as a follow-up: answer it as the question it is."""
+        """The last message was read as a follow-up: answer it as the question it is (and
+        let later follow-ups lean on it)."""
         if not answers or answers[-1].asked is None:
             return (gr.skip(),) * ANSWER_OUTPUTS
         try:
@@ -273,7 +274,8 @@ class ArchiveApp:
         except (PressQAError, ValueError) as err:
             gr.Warning(str(err))
             return (gr.skip(),) * ANSWER_OUTPUTS
-        history = [*history[:-1], {"role": "assistant", "content": answer.text}]
+        typed = {**history[-2], "standalone": True}
+        history = [*history[:-2], typed, {"role": "assistant", "content": answer.text}]
         return self._show(answer, history, [*answers[:-1], answer])
 
     def drop_inferred(
@@ -416,8 +418,8 @@ class ArchiveApp:
             )
             # The chat's own trash icon and the button both start over: nothing read from the
             # cleared turns is kept.
-            new_chat.click(self.reset, None, answer_outputs)
-            chat.clear(self.reset, None, answer_outputs)
+            new_chat.click(self.reset, None, answer_outputs, concurrency_id="archive")  # after an answer under way
+            chat.clear(self.reset, None, answer_outputs, concurrency_id="archive")
             files.upload(self.ingest, [files], [report, summary, per_month, issuers], concurrency_id="archive")
             chat.like(self.feedback, [answers], None, concurrency_id="archive")
             blocks.load(self._overview, None, [summary, per_month, issuers], concurrency_id="archive")

@@ -145,7 +145,9 @@ def _whole_release(text: str, quotes: Sequence[Citation]) -> str:
     pieces, at = [], 0
     for citation in sorted(quotes, key=lambda citation: citation.start):
         start = max(citation.start, at)
-        pieces += [html.escape(text[at:start]), f"<mark>{html.escape(text[start : citation.end])}</mark>"]
+        # A quote over a paragraph break is marked in each paragraph it spans.
+        quoted = html.escape(text[start : citation.end]).replace("\n\n", "</mark>\n\n<mark>")
+        pieces += [html.escape(text[at:start]), f"<mark>{quoted}</mark>" if quoted else ""]
         at = max(at, citation.end)
     pieces.append(html.escape(text[at:]))
     paragraphs = "".join(pieces).split("\n\n")
