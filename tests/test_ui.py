@@ -266,6 +266,18 @@ def test_the_conversation_exports_as_markdown_and_json(page: Page) -> None:
     assert first["quote"] and first["doc_id"] and first["date"] == "2021-08-13" and "url" in first
 
 
+def test_a_question_sent_while_another_is_answered_is_answered_next(page: Page) -> None:
+    holmes = "How long was Elizabeth Holmes sentenced to prison?"
+    page.fill("#message textarea", ZAPAD)
+    page.press("#message textarea", "Enter")
+    page.wait_for_timeout(80)
+    page.fill("#message textarea", holmes)
+    page.press("#message textarea", "Enter")
+    expect(page.locator(BOT)).to_have_count(2, timeout=30_000)
+    assert page.locator('[data-testid="user"]').all_inner_texts() == [ZAPAD, holmes]
+    expect(page.locator(BOT).last).to_contain_text("Holmes")
+
+
 @pytest.mark.parametrize("control", ["#new-conversation", '#chat button[aria-label="Clear"]'])
 def test_starting_over_forgets_the_conversation(page: Page, control: str) -> None:
     ask(page, ZAPAD)

@@ -400,11 +400,12 @@ class ArchiveApp:
             ]  # fmt: skip
             assert len(answer_outputs) == ANSWER_OUTPUTS
             for trigger in (message.submit, send.click):
-                trigger(lambda text: ("", text), [message], [message, asked]).then(
+                trigger(lambda text: ("", text), [message], [message, asked], trigger_mode="multiple").then(
                     self.respond,
                     [asked, history, answers, since, until, issuers, generator, as_of],
                     answer_outputs,
                     concurrency_id="archive",
+                    trigger_mode="multiple",  # a question sent while another is answered waits its turn
                 )
             chips.input(
                 self.drop_inferred, [chips, history, answers, generator], answer_outputs, concurrency_id="archive"
