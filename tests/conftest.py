@@ -14,14 +14,14 @@ os.environ.update({"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "GRAD
 import contextlib
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from pressqa import Archive, Settings
+from pressqa import Archive, IngestReport, Settings
 from pressqa.chroma_server import chroma_server
 from pressqa.store import Store, StoredChunk
 
@@ -118,6 +118,18 @@ def sample_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive
         report = opened.ingest([SAMPLE_ARCHIVE])
         assert not report.failed, report.failed
         yield opened
+
+
+@contextlib.contextmanager
+def archive_of(folder: Path, records: Sequence[Mapping[str, Any]]) -> Iterator[tuple[Archive, IngestReport]]:
+    """An archive in ``folder/archive`` holding ``records`` (releases as a JSONL export has
+    them), ingested from ``folder/releases.jsonl``; every record must ingest."""
+    source = folder / "releases.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in records))
+    with Archive.open(folder / "archive") as archive:
+        report = archive.ingest([source])
+        assert not report.failed, report.failed
+        yield archive, report
 
 
 def release_text(*paragraphs: str) -> str:

@@ -5,11 +5,11 @@ about the prison term someone was given is not answered with the term he faced."
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 
 import pytest
 
+from conftest import archive_of
 from pressqa import Archive
 from pressqa.answer.relative_dates import derive
 from pressqa.answer.sources import Source
@@ -97,12 +97,7 @@ RELEASES = [
 
 @pytest.fixture(scope="module")
 def compose_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Archive]:
-    folder = tmp_path_factory.mktemp("compose")
-    source = folder / "releases.jsonl"
-    source.write_text("".join(json.dumps(release) + "\n" for release in RELEASES))
-    with Archive.open(folder / "archive") as archive:
-        report = archive.ingest([source])
-        assert not report.failed
+    with archive_of(tmp_path_factory.mktemp("compose"), RELEASES) as (archive, _):
         yield archive
 
 

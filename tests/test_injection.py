@@ -3,7 +3,6 @@ nothing but what is quoted, for the offline answerer and for a language model.""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conftest import archive_of
 from llm_server import SOURCE, serving, source_with
 from pressqa import Answer, Archive
 from pressqa.answer.verify import MARKER, claims
@@ -40,11 +40,7 @@ RELEASES = [
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
-    folder = tmp_path_factory.mktemp("injection")
-    releases = folder / "releases.jsonl"
-    releases.write_text("".join(json.dumps(release) + "\n" for release in RELEASES))
-    with Archive.open(folder / "archive") as opened:
-        assert not opened.ingest([releases]).failed
+    with archive_of(tmp_path_factory.mktemp("injection"), RELEASES) as (opened, _):
         yield opened
 
 

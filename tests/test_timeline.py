@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import archive_of
 from pressqa import Archive
 from pressqa.cli import main
 from pressqa.eval import load_questions, run
@@ -114,12 +115,7 @@ RELEASES = [
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Archive]:
-    folder = tmp_path_factory.mktemp("timeline")
-    source = folder / "releases.jsonl"
-    source.write_text("".join(json.dumps(record) + "\n" for record in RELEASES))
-    with Archive.open(folder / "archive") as archive:
-        report = archive.ingest([source])
-        assert not report.failed
+    with archive_of(tmp_path_factory.mktemp("timeline"), RELEASES) as (archive, report):
         assert [link.doc_id for link in report.duplicates] == ["wire-0315"]
         yield archive
 

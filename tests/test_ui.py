@@ -20,7 +20,7 @@ from urllib.request import Request, urlopen
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from conftest import SAMPLE_ARCHIVE
+from conftest import SAMPLE_ARCHIVE, archive_of
 from llm_server import serving, source_with
 from pressqa.chroma_server import free_port
 from pressqa.ui.app import ArchiveApp, serve
@@ -178,18 +178,15 @@ def test_a_timeline_answer_is_a_dated_list_with_a_chart_and_obeys_the_as_of_day(
 
 
 def test_a_long_timeline_shows_part_and_a_button_shows_all(browser: Browser, tmp_path: Path) -> None:
-    releases = tmp_path / "lighthouse.jsonl"
     months = [f"{2019 + n // 12}-{n % 12 + 1:02d}-15" for n in range(24)]
-    releases.write_text("".join(
-        json.dumps({"id": f"lamp-{day}", "title": f"Lamp log {day}", "date": day, "source": "Coast Watch Office",
-                    "text": f"The keepers of Cape Lumen lighthouse logged {n + 3} ships passing in the fog this "
-                    f"month, the Coast Watch Office said. The lamp was serviced on day {n + 1}."})
-        + "\n" for n, day in enumerate(months)
-    ))  # fmt: skip
-    from pressqa import Archive
-
-    with Archive.open(tmp_path / "archive") as archive:
-        assert not archive.ingest([releases]).failed
+    logs = [
+        {"id": f"lamp-{day}", "title": f"Lamp log {day}", "date": day, "source": "Coast Watch Office",
+         "text": f"The keepers of Cape Lumen lighthouse logged {n + 3} ships passing in the fog this month, the "
+         f"Coast Watch Office said. The lamp was serviced on day {n + 1}."}
+        for n, day in enumerate(months)
+    ]  # fmt: skip
+    with archive_of(tmp_path, logs):
+        pass
     served, url = serve(tmp_path / "archive", port=free_port())
     context = browser.new_context(viewport={"width": 1400, "height": 1300})
     try:

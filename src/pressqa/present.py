@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from pressqa.types import Answer, Citation, IngestReport, QueryPlan, SearchFilters
 
@@ -43,6 +44,20 @@ def citation_line(citation: Citation) -> str:
         f"[{citation.number}] {issuer_label(citation.source)}, {date_label(citation.date)}: "
         f'"{citation.title}"{where}. Quote: "{citation.quote}"'
     )
+
+
+def citation_metadata(citation: Citation) -> dict[str, Any]:
+    """A citation's release and offsets as plain JSON values (its quote aside)."""
+    return {
+        "number": citation.number,
+        "doc_id": citation.doc_id,
+        "title": citation.title,
+        "source": citation.source,
+        "date": citation.date.isoformat() if citation.date else None,
+        "url": citation.url,
+        "start": citation.start,
+        "end": citation.end,
+    }
 
 
 def plan_lines(plan: QueryPlan) -> list[str]:
@@ -110,18 +125,7 @@ def conversation_json(answers: Sequence[Answer]) -> str:
             "answer": answer.text,
             "abstained": answer.abstained,
             "citations": [
-                {
-                    "number": citation.number,
-                    "doc_id": citation.doc_id,
-                    "title": citation.title,
-                    "source": citation.source,
-                    "date": citation.date.isoformat() if citation.date else None,
-                    "url": citation.url,
-                    "quote": citation.quote,
-                    "start": citation.start,
-                    "end": citation.end,
-                    "copies": list(citation.copies),
-                }
+                {**citation_metadata(citation), "quote": citation.quote, "copies": list(citation.copies)}
                 for citation in answer.citations
             ],
         }

@@ -9,6 +9,8 @@ from llama_index.core.query_engine import CustomQueryEngine
 from llama_index.core.schema import NodeWithScore, TextNode
 from pydantic import Field
 
+from pressqa.present import citation_metadata
+
 
 class ArchiveQueryEngine(CustomQueryEngine):
     """``query(question)`` -> ``Response``: the answer's text, its citations as source
@@ -25,16 +27,7 @@ class ArchiveQueryEngine(CustomQueryEngine):
                 node=TextNode(
                     id_=f"{citation.doc_id}:{citation.start}-{citation.end}",
                     text=citation.quote,
-                    metadata={
-                        "number": citation.number,
-                        "doc_id": citation.doc_id,
-                        "title": citation.title,
-                        "source": citation.source,
-                        "date": citation.date.isoformat() if citation.date else None,
-                        "url": citation.url,
-                        "start": citation.start,
-                        "end": citation.end,
-                    },
+                    metadata=citation_metadata(citation),
                 ),
             )
             for citation in answer.citations

@@ -24,9 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pressqa.errors import ConfigError
-from pressqa.query.question import OPENING_WORDS
+from pressqa.query.question import opens_only
 from pressqa.query.timeparse import parse_time
-from pressqa.text import STOPWORDS
 
 Message = Mapping[str, Any]
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
@@ -124,14 +123,9 @@ def _names(message: str) -> list[str]:
     ("Who ...", "Was it ...", "Source?"): "Boeing fine?" names Boeing."""
     found = [match for match in _NAME.finditer(message) if not _YEAR.fullmatch(match.group())]
     opening = found[0] if found and found[0].start() == len(message) - len(message.lstrip()) else None
-    if opening is not None and _opens_only(opening.group()):
+    if opening is not None and opens_only(opening.group()):
         found = found[1:]
     return [match.group() for match in found]
-
-
-def _opens_only(word: str) -> bool:
-    lowered = word.lower().rstrip(".:,!?")
-    return lowered in STOPWORDS or lowered in OPENING_WORDS or bool(_WH.fullmatch(lowered))
 
 
 def merged(topic: str, follow_up: str) -> str:

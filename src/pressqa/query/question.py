@@ -242,6 +242,12 @@ OPENING_WORDS = frozenset({
 })  # fmt: skip
 
 
+def opens_only(word: str) -> bool:
+    """Whether ``word``, opening a message, only opens it ("Who", "Was", "Source"): no name."""
+    lowered = word.lower().rstrip(".")
+    return lowered in STOPWORDS or lowered in OPENING_WORDS
+
+
 def entity_terms(question: str) -> list[str]:
     """Stemmed words of the names in ``question`` (capitalised words past its first, not
     titles or offices): "Paul Manafort" -> [paul, manafort].  A fragment without a question
@@ -251,7 +257,7 @@ def entity_terms(question: str) -> list[str]:
     for match in re.finditer(r"\b[A-Z][\w'\u2019.-]*", question):
         word = match.group().lower().rstrip(".")
         opening = match.start() == len(question) - len(question.lstrip())
-        if opening and not (fragment and word not in STOPWORDS and word not in OPENING_WORDS):
+        if opening and not (fragment and not opens_only(word)):
             continue
         if word in NOT_A_NAME:
             continue

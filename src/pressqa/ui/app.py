@@ -114,6 +114,12 @@ def _months_between(first: str, last: str) -> int:
     return (year_b - year_a) * 12 + month_b - month_a + 1
 
 
+def _options(since: Any, until: Any, issuers: list[str] | None, generator: str, as_of: Any) -> dict[str, Any]:
+    """The page's filter fields and answerer as ``Archive.ask`` options."""
+    return {"since": _date(since), "until": _date(until), "sources": issuers or None, "llm": generator,
+            "as_of": _date(as_of)}  # fmt: skip
+
+
 def _date(value: Any) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -202,9 +208,7 @@ class ArchiveApp:
             return
         asking = [*history, {"role": "user", "content": question}]
         try:
-            options = {"since": _date(since), "until": _date(until), "sources": issuers or None, "llm": generator,
-                       "as_of": _date(as_of)}  # fmt: skip
-            stream = self.archive.chat_stream(asking, **options)
+            stream = self.archive.chat_stream(asking, **_options(since, until, issuers, generator, as_of))
             text = ""
             for piece in stream:
                 text += piece
@@ -238,6 +242,17 @@ class ArchiveApp:
             gr.skip(),
         )
 
+    def _answered_again(
+        self,
+        answer: Answer,
+        history: list[dict[str, Any]],
+        answers: list[Answer],
+        typed: dict[str, Any] | None = None,
+    ) -> tuple[Any, ...]:
+        """The last turn answered again: its answer replaced (and the message as read, ``typed``)."""
+        history = [*history[:-2], typed or history[-2], {"role": "assistant", "content": answer.text}]
+        return self._show(answer, history, [*answers[:-1], answer])
+
     def _exported(self, answers: Sequence[Answer]) -> tuple[Any, Any]:
         """The conversation as a Markdown and a JSON file, for the two download buttons."""
         folder = Path(tempfile.mkdtemp(dir=self._exports.name))
@@ -267,16 +282,11 @@ class ArchiveApp:
         if not answers or answers[-1].asked is None:
             return (gr.skip(),) * ANSWER_OUTPUTS
         try:
-            answer = self.archive.ask(
-                answers[-1].asked, since=_date(since), until=_date(until), sources=issuers or None, llm=generator,
-                as_of=_date(as_of),
-            )  # fmt: skip
+            answer = self.archive.ask(answers[-1].asked, **_options(since, until, issuers, generator, as_of))
         except (PressQAError, ValueError) as err:
             gr.Warning(str(err))
             return (gr.skip(),) * ANSWER_OUTPUTS
-        typed = {**history[-2], "standalone": True}
-        history = [*history[:-2], typed, {"role": "assistant", "content": answer.text}]
-        return self._show(answer, history, [*answers[:-1], answer])
+        return self._answered_again(answer, history, answers, {**history[-2], "standalone": True})
 
     def drop_inferred(
         self, kept: list[str], history: list[dict[str, str]], answers: list[Answer], generator: str
@@ -287,8 +297,7 @@ class ArchiveApp:
         last = answers[-1]
         assert last.plan is not None
         answer = dataclasses.replace(self.archive.ask(_without(last.plan, kept), llm=generator), asked=last.asked)
-        history = [*history[:-1], {"role": "assistant", "content": answer.text}]
-        return self._show(answer, history, [*answers[:-1], answer])
+        return self._answered_again(answer, history, answers)
 
     def show_all(self, history: list[dict[str, str]], answers: list[Answer]) -> tuple[Any, ...]:
         """The last answer was a timeline showing part of what matched: show every release."""
@@ -297,8 +306,7 @@ class ArchiveApp:
         last = answers[-1]
         assert last.plan is not None
         answer = dataclasses.replace(self.archive.ask(last.plan, limit=0), asked=last.asked)
-        history = [*history[:-1], {"role": "assistant", "content": answer.text}]
-        return self._show(answer, history, [*answers[:-1], answer])
+        return self._answered_again(answer, history, answers)
 
     # Gradio fills ``progress`` when the default is a gr.Progress(): its documented idiom.
     def ingest(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
