@@ -30,8 +30,9 @@ def source_with(messages: list[dict[str, Any]], words: str) -> int:
 
 
 class ScriptedModel:
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, pause: float = 0.0) -> None:
         self.reply = reply
+        self.pause = pause  # seconds between streamed pieces, as a slow model writes
         self.requests: list[dict[str, Any]] = []
 
 
@@ -89,6 +90,7 @@ def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                         "message": {"role": "assistant", "content": piece}, "done": False}  # fmt: skip
                 self.wfile.write((json.dumps(line) + "\n").encode())
                 self.wfile.flush()
+                time.sleep(model.pause)
             last = {"model": request["model"], "created_at": now, "message": {"role": "assistant", "content": ""},
                     "done": True, "done_reason": "stop", "prompt_eval_count": 10, "eval_count": 10}  # fmt: skip
             self.wfile.write((json.dumps(last) + "\n").encode())
@@ -112,6 +114,7 @@ def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                          "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}  # fmt: skip
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()
+                time.sleep(model.pause)
             end = {
                 **base,
                 "object": "chat.completion.chunk",
@@ -123,9 +126,10 @@ def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(reply: Reply) -> Iterator[tuple[str, ScriptedModel]]:
-    """A server on a free port of 127.0.0.1: yields its base URL and the scripted model."""
-    model = ScriptedModel(reply)
+def serving(reply: Reply, pause: float = 0.0) -> Iterator[tuple[str, ScriptedModel]]:
+    """A server on a free port of 127.0.0.1: yields its base URL and the scripted model
+    (which waits ``pause`` seconds between the pieces it streams)."""
+    model = ScriptedModel(reply, pause)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(model))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -262,6 +262,10 @@ def test_the_subject_leaves_out_the_shape_time_and_issuer_and_keeps_names_whole(
     assert subject_words(question, None, [doj]) == ("liberty reserve", "founder")
     question = "What did the Justice Department say about Bank of America and the F-35 in 2014?"
     assert subject_words(question, parse_time(question), [doj]) == ("bank", "america", "f-35")
+    # An issuer named in full, in its own spelling, leaves nothing of its name behind.
+    assert subject_words(f"What is the latest from {doj}?", None, [doj]) == ()
+    russia = "Ministry of Defence of the Russian Federation"
+    assert subject_words(f"What did the {russia} announce about Vostok?", None, [russia]) == ("vostok",)
 
 
 def test_eval_scores_timeline_questions_by_recall_precision_and_order(fleet: Archive, tmp_path: Path) -> None:

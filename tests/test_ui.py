@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import SAMPLE_ARCHIVE, archive_of
-from llm_server import serving, source_with
+from llm_server import SOURCE, serving, source_with
 from pressqa.chroma_server import free_port
 from pressqa.ui.app import ArchiveApp, serve
 
@@ -115,6 +115,8 @@ def test_an_answer_streams_in_with_numbered_markers_and_source_cards(
     answer.locator(f'a[href="#{target}"]').first.click()
     assert page.evaluate("location.hash") == f"#{target}"
     expect(last).to_be_in_viewport()
+    expect(answer).to_be_in_viewport()  # the panel beside the chat scrolls, not the page under it
+    expect(last).to_have_class(re.compile("pq-focus"))
     page.set_viewport_size({"width": 1400, "height": 1300})
     # The README's picture of the page (PRESSQA_SCREENSHOT=docs/ui.png pytest tests/test_ui.py -k streams).
     page.screenshot(path=os.environ.get("PRESSQA_SCREENSHOT") or str(tmp_path / "page.png"))
@@ -235,7 +237,7 @@ def test_an_older_answer_keeps_its_own_sources(page: Page) -> None:
     expect(page.locator("#sources .pq-asked").first).to_contain_text("Sources of answer 2")
 
 
-def test_a_card_opens_its_whole_release_with_the_quotes_marked(page: Page) -> None:
+def test_a_card_opens_its_whole_release_with_the_quotes_marked(page: Page, tmp_path: Path) -> None:
     ask(page, ZAPAD)
     card = page.locator("#sources .pq-card").first
     card.locator(".pq-release summary").click()
@@ -244,6 +246,8 @@ def test_a_card_opens_its_whole_release_with_the_quotes_marked(page: Page) -> No
     expect(release).to_contain_text("Qingtongxia")  # the release itself, beyond the quoted passage
     expect(release.locator("mark").first).to_be_in_viewport()
     assert release.locator("mark").count() == card.locator(".pq-passage mark").count()
+    # The README's picture of a release opened (PRESSQA_VIEWER_SCREENSHOT=docs/viewer.png).
+    page.screenshot(path=os.environ.get("PRESSQA_VIEWER_SCREENSHOT") or str(tmp_path / "viewer.png"))
 
 
 def test_the_conversation_exports_as_markdown_and_json(page: Page) -> None:
@@ -263,16 +267,104 @@ def test_the_conversation_exports_as_markdown_and_json(page: Page) -> None:
     assert first["quote"] and first["doc_id"] and first["date"] == "2021-08-13" and "url" in first
 
 
-def test_a_question_sent_while_another_is_answered_is_answered_next(page: Page) -> None:
+@pytest.mark.parametrize("pause_ms", [0, 80])
+def test_a_question_sent_while_another_is_answered_is_answered_next(page: Page, pause_ms: int) -> None:
     holmes = "How long was Elizabeth Holmes sentenced to prison?"
     page.fill("#message textarea", ZAPAD)
     page.press("#message textarea", "Enter")
-    page.wait_for_timeout(80)
+    page.wait_for_timeout(pause_ms)  # at once, and while the first is answered
     page.fill("#message textarea", holmes)
     page.press("#message textarea", "Enter")
     expect(page.locator(BOT)).to_have_count(2, timeout=30_000)
     assert page.locator('[data-testid="user"]').all_inner_texts() == [ZAPAD, holmes]
     expect(page.locator(BOT).last).to_contain_text("Holmes")
+
+
+def test_a_date_that_cannot_be_read_is_an_error_at_its_field_and_the_question_waits(page: Page) -> None:
+    page.fill("#since input", "garbage")
+    page.locator("#until input").click()  # leaving the field shows what is wrong with it
+    expect(page.locator("#since")).to_contain_text("'garbage' is not a date")
+    page.fill("#message textarea", ZAPAD)
+    page.press("#message textarea", "Enter")
+    page.wait_for_timeout(1000)
+    expect(page.locator(BOT)).to_have_count(0)  # nothing is answered with a date it cannot read
+    expect(page.locator("#message textarea")).to_have_value(ZAPAD)  # the question waits in its box
+    page.fill("#since input", "2021-09")
+    page.fill("#until input", "2021-08-31")
+    page.press("#message textarea", "Enter")
+    expect(page.locator("#until")).to_contain_text("'2021-08-31' is before the day since (2021-09)")
+    expect(page.locator(BOT)).to_have_count(0)
+    page.fill("#until input", "2021")  # a year: until its last day
+    ask(page, "Which joint exercises did China and Russia hold?")
+    dates = card_dates(page)
+    assert dates and all("2021-09-01" <= day <= "2021-12-31" for day in dates), dates
+    expect(page.locator("#since")).not_to_contain_text("not a date")
+
+
+def test_a_period_preset_fills_the_dates_within_the_archive(page: Page) -> None:
+    page.locator("#period input").click()
+    options = [option.split("\n")[-1] for option in page.get_by_role("option").all_inner_texts()]
+    assert options[:3] == ["any time", "last 12 months of the archive", "2023"] and options[-1] == "2019", options
+    page.get_by_role("option", name="last 12 months of the archive").click()
+    expect(page.locator("#since input")).to_have_value("2022-07-13")  # the archive ends 2023-07-12
+    expect(page.locator("#until input")).to_have_value("2023-07-12")
+    page.locator("#period input").click()
+    page.get_by_role("option", name="2021", exact=True).click()
+    expect(page.locator("#since input")).to_have_value("2021-01-01")
+    expect(page.locator("#until input")).to_have_value("2021-12-31")
+    ask(page, "Which joint exercises did China and Russia hold?")
+    dates = card_dates(page)
+    assert dates and all(day.startswith("2021-") for day in dates), dates
+
+
+def test_the_empty_page_describes_the_archive_and_its_examples_ask(page: Page, tmp_path: Path) -> None:
+    welcome = page.locator("#welcome")
+    expect(welcome).to_contain_text("33 releases from 8 issuers, from 2019-01-28 to 2023-07-12")
+    expect(welcome).to_contain_text("Ministry of National Defense of the People's Republic of China: 9")
+    examples = page.locator("#examples button")
+    expect(examples).to_have_count(4)
+    # The README's picture of the empty page (PRESSQA_EMPTY_SCREENSHOT=docs/empty.png).
+    page.screenshot(path=os.environ.get("PRESSQA_EMPTY_SCREENSHOT") or str(tmp_path / "empty.png"))
+    first = examples.first.inner_text()
+    assert first == "What is the latest from Ministry of National Defense of the People's Republic of China?"
+    examples.first.click()  # asks it, no typing
+    expect(page.locator(BOT)).to_have_count(1, timeout=20_000)
+    expect(page.locator('[data-testid="user"]')).to_have_text(first)
+    expect(page.locator(BOT)).to_contain_text("November 25, 2021")
+    expect(welcome).to_be_hidden()
+    page.locator("#new-conversation").click()
+    expect(welcome).to_be_visible()
+
+
+def test_chips_name_only_issuers_the_question_names(page: Page) -> None:
+    ask(page, "What did the Ministry of Defence of Japan say about Taiwan in 2020?")
+    # The time, and no Russian or Chinese ministry.
+    expect(page.locator("#chips label")).to_have_text(["time: in 2020 (2020-01-01 to 2020-12-31)"])
+    ask(page, "What did China's defense ministry say about Taiwan in 2020?")
+    expect(page.locator("#chips")).to_contain_text("issuer: Ministry of National Defense of the People's Republic")
+
+
+def test_on_a_phone_the_sources_follow_the_answer(
+    browser: Browser, app: tuple[ArchiveApp, str], tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(app[1])
+        page.wait_for_selector("#message textarea")
+        ask(page, ZAPAD)
+        answer = page.locator(BOT).last
+        answer_box, card_box = answer.bounding_box(), page.locator("#sources .pq-card").first.bounding_box()
+        assert answer_box and card_box
+        # The first card starts within a screen of the answer's end, not ~1,000 px below it.
+        assert card_box["y"] - (answer_box["y"] + answer_box["height"]) < 844, (answer_box, card_box)
+        # The README's picture of the phone layout (PRESSQA_PHONE_SCREENSHOT=docs/phone.png).
+        answer.evaluate("(bubble) => bubble.scrollIntoView({block: 'start'})")
+        page.screenshot(path=os.environ.get("PRESSQA_PHONE_SCREENSHOT") or str(tmp_path / "phone.png"))
+        answer.locator('a[href="#source-0-1"]').first.click()
+        expect(page.locator("#source-0-1")).to_be_in_viewport()
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("control", ["#new-conversation", '#chat button[aria-label="Clear"]'])
@@ -422,6 +514,50 @@ def test_answers_can_be_written_by_a_configured_language_model(browser: Browser,
             ask(page, ZAPAD)
             expect(page.locator(BOT).last).to_contain_text("Russian troops joined the ZAPAD/INTERACTION exercise")
             assert len(model.requests) == 1
+            page.close()
+        finally:
+            served.blocks.close()
+
+
+def test_a_language_model_answering_can_be_stopped_and_asked_again(
+    browser: Browser, app: tuple[ArchiveApp, str]
+) -> None:
+    def reply(messages: list[dict[str, Any]]) -> str:
+        number, text = SOURCE.findall(messages[-1]["content"])[0]
+        first = re.split(r"(?<=\.) ", text)[0].rstrip(".")
+        return " ".join(f"{first} [{number}]." for _ in range(20))
+
+    with serving(reply, pause=0.05) as (url, model):
+        spec = f"openai-like:slow@{url}/v1"
+        served = ArchiveApp(app[0].archive, llm=spec)
+        _, page_url, _ = served.blocks.queue(default_concurrency_limit=1).launch(
+            server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
+        )
+        try:
+            page = browser.new_page()
+            page.goto(page_url)
+            page.wait_for_selector("#message textarea")
+            expect(page.locator("#stop")).to_be_hidden()  # the offline answerer is done in a blink
+            page.locator("#generator input").click()
+            page.get_by_role("option", name=spec).click()
+            page.fill("#message textarea", ZAPAD)
+            page.press("#message textarea", "Enter")
+            expect(page.locator(BOT).last).not_to_be_empty(timeout=20_000)
+            page.locator("#stop").click()
+            expect(page.locator(BOT)).to_have_count(0)  # nothing half-written is kept
+            expect(page.locator("#message textarea")).to_have_value(ZAPAD)  # the question is back to send again
+            model.pause = 0
+            holmes = "How long was Elizabeth Holmes sentenced to prison?"
+            ask(page, holmes)  # the conversation goes on as if the stopped question was never sent
+            expect(page.locator('[data-testid="user"]')).to_have_text([holmes])
+            expect(page.locator(BOT)).to_have_count(1)
+            asked = len(model.requests)
+            page.locator("#regenerate").click()
+            expect(page.locator(BOT)).to_have_count(1)
+            deadline = time.time() + 20
+            while time.time() < deadline and len(model.requests) == asked:
+                time.sleep(0.1)
+            assert len(model.requests) == asked + 1  # the model wrote the last answer again
             page.close()
         finally:
             served.blocks.close()

@@ -49,12 +49,15 @@ SPELLINGS = {"defence": "defense", "ministries": "ministry", "departments": "dep
 
 
 def _words(text: str) -> list[str]:
-    words = []
-    for raw in _WORD.findall(text):
-        word = raw.lower().rstrip(".").removesuffix("'s").removesuffix("\u2019s")
-        word = "u.s." if word in ("u.s", "u.s.") else word
-        words.append(SPELLINGS.get(word, word))
-    return words
+    return [name_word(raw) for raw in _WORD.findall(text)]
+
+
+def name_word(raw: str) -> str:
+    """A word as issuer names are matched: lower case, no possessive, one spelling
+    ("Defence" -> defense, "U.S" -> u.s.)."""
+    word = raw.lower().rstrip(".").removesuffix("'s").removesuffix("\u2019s")
+    word = "u.s." if word in ("u.s", "u.s.") else word
+    return SPELLINGS.get(word, word)
 
 
 def _acronyms(issuer: str) -> set[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pressqa.query.issuers import issuer_words
+from pressqa.query.issuers import issuer_words, name_word
 from pressqa.text import STOPWORDS
 from pressqa.types import Shape, TimeSpan
 
@@ -99,7 +99,8 @@ def subject_words(question: str, time: TimeSpan | None, issuers: Iterable[str]) 
         raw = match.group().rstrip(".")
         possessive = raw.lower().endswith(("'s", "\u2019s"))
         word = raw.lower().removesuffix("'s").removesuffix("\u2019s").strip("'\u2019-")
-        if not raw[:1].isalnum() or len(word) < 2 or word in STOPWORDS or word in SHAPE_WORDS or word in named:
+        ignored = word in STOPWORDS or word in SHAPE_WORDS or name_word(raw) in named
+        if not raw[:1].isalnum() or len(word) < 2 or ignored:
             in_name = False
             continue
         name = (raw[0].isupper() or raw[0].isdigit()) and at > 0

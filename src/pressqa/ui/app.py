@@ -13,10 +13,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import calendar
 import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -29,7 +31,7 @@ from pressqa import present
 from pressqa.archive import Archive
 from pressqa.errors import ConfigError, PressQAError
 from pressqa.settings import Settings
-from pressqa.types import UNKNOWN_ISSUER, Answer, IngestProgress, IngestReport, QueryPlan
+from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, IngestProgress, IngestReport, QueryPlan, Release
 from pressqa.ui import render
 from pressqa.ui.guard import LOOPBACK_NAMES, guarded, served_names
 
@@ -40,8 +42,16 @@ FEEDBACK_FILE = "feedback.jsonl"
 # How the question's time and issuers were used when they can be dropped by a chip.
 INFERRED = ("boost", "enforced")
 # What an answer updates: chat, history, answers, sources, chips, copy box, timeline
-# chart, "show all" button, "ask as a new question" button, the two exports, message box.
-ANSWER_OUTPUTS = 12
+# chart, "show all" button, "ask as a new question" button, the two exports, message box,
+# and the welcome (the empty state, shown until the first answer).
+ANSWER_OUTPUTS = 13
+# Questions to start from, offered on the empty page.
+EXAMPLES = 4
+# The forms a filter field takes: "since" reads the first day of a month or year, "until"
+# and "as of" the last.
+DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY"
+ANY_TIME = "any time"
+LAST_YEAR = "last 12 months of the archive"
 # The chart fills quiet months in only over this span: an archive that spans centuries
 # (say, one release misdated 0001-01-01) shows just its months with releases.
 MAX_CHART_MONTHS = 1200
@@ -57,10 +67,32 @@ CSS = """
 .pq-copies { font-size: 0.85em; }
 .pq-release summary { cursor: pointer; font-size: 0.85em; color: #2563eb; }
 .pq-release-text { max-height: 50vh; overflow-y: auto; white-space: pre-line; border-top: 1px solid #e5e7eb; }
+.pq-focus { border-color: #2563eb; box-shadow: 0 0 0 2px #93c5fd; }
+#examples button { white-space: normal; text-align: left; justify-content: flex-start; }
+/* A phone: the chat shorter, so that an answer's sources follow it within a screen. */
+@media (max-width: 700px) {
+  #chat { height: 55vh !important; min-height: 300px; }
+  .pq-sources { max-height: none; }
+}
 """
 # Opening a release in a card brings its first quoted passage into view.
 JS = """
 () => {
+  // A marker brings its card into view inside the sources panel beside the chat, and the
+  // page itself moves only when the card is still out of sight (a phone: the card is below).
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#source-"]');
+    const target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    history.replaceState(null, "", link.getAttribute("href"));
+    const card = target.closest(".pq-card") || target;
+    const panel = card.closest(".pq-sources");
+    if (panel) panel.scrollTop += card.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+    card.scrollIntoView({block: "nearest"});
+    document.querySelectorAll(".pq-focus").forEach((node) => node.classList.remove("pq-focus"));
+    card.classList.add("pq-focus");
+  }, true);
   document.addEventListener("toggle", (event) => {
     const viewer = event.target;
     if (viewer.classList && viewer.classList.contains("pq-release") && viewer.open) {
@@ -100,7 +132,13 @@ def _months(per_month: dict[str, int]) -> pd.DataFrame:
     if months and _months_between(months[0], months[-1]) <= MAX_CHART_MONTHS:
         # Every month from the first to the last, so that quiet months show as gaps.
         months = [str(month) for month in pd.period_range(months[0], months[-1], freq="M")]
-    return pd.DataFrame({"month": months, "releases": [per_month.get(month, 0) for month in months]})
+    # Months as dates: the chart's axis is one of time, labelled sparsely ("Jan 2021"); a
+    # month pandas cannot hold as a date (a release misdated to the year 1) is left out.
+    frame = pd.DataFrame(
+        {"month": pd.to_datetime(months, format="%Y-%m", errors="coerce"),
+         "releases": [per_month.get(month, 0) for month in months]}
+    )  # fmt: skip
+    return frame.dropna()
 
 
 def _chart_top(per_month: dict[str, int]) -> int:
@@ -114,18 +152,86 @@ def _months_between(first: str, last: str) -> int:
     return (year_b - year_a) * 12 + month_b - month_a + 1
 
 
-def _options(since: Any, until: Any, issuers: list[str] | None, generator: str, as_of: Any) -> dict[str, Any]:
+def _options(since: str, until: str, issuers: list[str] | None, generator: str, as_of: str) -> dict[str, Any]:
     """The page's filter fields and answerer as ``Archive.ask`` options."""
-    return {"since": _date(since), "until": _date(until), "sources": issuers or None, "llm": generator,
-            "as_of": _date(as_of)}  # fmt: skip
+    return {"since": _typed_date(since, end=False), "until": _typed_date(until, end=True),
+            "sources": issuers or None, "llm": generator, "as_of": _typed_date(as_of, end=True)}  # fmt: skip
 
 
-def _date(value: Any) -> dt.date | None:
-    if value in (None, ""):
+def _typed_date(value: str | None, *, end: bool) -> dt.date | None:
+    """The day a filter field names: a day, or the first (``end``: the last) day of a month
+    or year; raises ValueError saying what cannot be read."""
+    text = (value or "").strip()
+    if not text:
         return None
-    if isinstance(value, (int, float)):  # a timestamp, as DateTime gives one
-        return dt.datetime.fromtimestamp(value).date()
-    return dt.date.fromisoformat(str(value)[:10])
+    found = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
+    if not found:
+        raise ValueError(f"{text!r} is not a date: write {DATE_FORMS}")
+    year, month, day = (int(part) if part else None for part in found.groups())
+    assert year is not None
+    try:
+        if month is None:
+            return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
+        if day is None:
+            return dt.date(year, month, calendar.monthrange(year, month)[1] if end else 1)
+        return dt.date(year, month, day)
+    except (ValueError, calendar.IllegalMonthError):
+        raise ValueError(f"{text!r} is no day of the calendar") from None
+
+
+def _date_checks(since: str, until: str, as_of: str) -> list[dict[str, Any]]:
+    """Each date field's verdict, shown at the field: what cannot be read as a date, or an
+    "until" before "since"."""
+    checks, days = [], []
+    for value, end in ((since, False), (until, True), (as_of, True)):
+        try:
+            days.append(_typed_date(value, end=end))
+            checks.append(gr.validate(True, ""))
+        except ValueError as err:
+            days.append(None)
+            checks.append(gr.validate(False, str(err)))
+    first, last, _ = days
+    if first and last and last < first:
+        checks[1] = gr.validate(False, f"{until.strip()!r} is before the day since ({since.strip()})")
+    return checks
+
+
+def _send(question: str, sent: list[str], *dates: str) -> str:
+    """A question sent: queued for ``respond`` (see ``_build``)."""
+    sent.append(question)
+    return question
+
+
+def _periods(stats: ArchiveStats) -> list[str]:
+    """Preset periods within the archive's range: the last 12 months it holds and each of its years."""
+    if stats.last_date is None or stats.first_date is None:
+        return [ANY_TIME]
+    years = dict.fromkeys(month[:4] for month in sorted(stats.per_month, reverse=True))
+    return [ANY_TIME, LAST_YEAR, *years]
+
+
+def _period_bounds(period: str, stats: ArchiveStats) -> tuple[str, str]:
+    """The since and until fields of a preset period."""
+    if period == LAST_YEAR and stats.last_date is not None:
+        return (stats.last_date - dt.timedelta(days=364)).isoformat(), stats.last_date.isoformat()
+    if period.isdigit():
+        return f"{period}-01-01", f"{period}-12-31"
+    return "", ""
+
+
+def example_questions(stats: ArchiveStats, recent: Sequence[Release]) -> list[str]:
+    """Questions made from the archive's own releases, one per big issuer, each of a kind
+    the archive answers well: its latest release, what it announced in the month of its
+    newest, how many releases it published in that year."""
+    questions = []
+    for number, release in enumerate(r for r in recent if r.source and r.source != UNKNOWN_ISSUER):
+        if release.date is None or number % 3 == 0:
+            questions.append(f"What is the latest from {release.source}?")
+        elif number % 3 == 1:
+            questions.append(f"What did {release.source} announce in {release.date:%B %Y}?")
+        else:
+            questions.append(f"How many releases did {release.source} publish in {release.date.year}?")
+    return questions[:EXAMPLES]
 
 
 class ArchiveApp:
@@ -160,15 +266,21 @@ class ArchiveApp:
         release = self.archive.release(doc_id)
         return present.release_line(release.source, release.date, release.title)
 
-    def _overview(self) -> tuple[str, pd.DataFrame, Any]:
+    def _overview(self) -> tuple[Any, ...]:
+        """The archive's overview, chart, issuer and period choices, and the welcome with
+        its example questions (the archive changes with uploads)."""
         stats = self.archive.stats()
         issuers = gr.update(choices=sorted(issuer for issuer in stats.issuers if issuer != UNKNOWN_ISSUER))
-        return render.overview(stats), _months(stats.per_month), issuers
+        periods = gr.update(choices=_periods(stats), value=ANY_TIME)
+        examples = example_questions(stats, self.archive.recent(per_issuer=1))
+        buttons = [gr.update(value=question, visible=True) for question in examples]
+        buttons += [gr.update(visible=False)] * (EXAMPLES - len(examples))
+        chart = gr.update(value=_months(stats.per_month), y_lim=[0, _chart_top(stats.per_month)])
+        return render.overview(stats), chart, issuers, periods, render.welcome(stats, bool(examples)), *buttons
 
-    def _examples(self) -> list[str]:
-        """Questions to start from: about the newest release of each of the biggest issuers."""
-        releases = self.archive.recent(per_issuer=1)[:4]
-        return [f'What does the archive say about "{release.title}"?' for release in releases]
+    def period(self, chosen: str) -> tuple[str, str]:
+        """A preset period chosen: its first and last day in the date fields."""
+        return _period_bounds(chosen, self.archive.stats())
 
     # Event handlers.  Per session: ``history`` is the conversation as the archive reads it,
     # ``answers`` the Answer of each of its turns (for the chat's display and the thumbs).
@@ -192,34 +304,75 @@ class ArchiveApp:
 
     def respond(
         self,
+        sent: list[str],
+        history: list[dict[str, str]],
+        answers: list[Answer],
+        since: str,
+        until: str,
+        issuers: list[str] | None,
+        generator: str,
+        as_of: str = "",
+    ) -> Iterator[tuple[Any, ...]]:
+        """Answer the oldest question sent and not yet answered (``sent``: see ``_build``)."""
+        yield from self._answer(sent.pop(0) if sent else "", history, answers, since, until, issuers, generator, as_of)
+
+    def _answer(
+        self,
         question: str,
         history: list[dict[str, str]],
         answers: list[Answer],
-        since: Any,
-        until: Any,
+        since: str,
+        until: str,
         issuers: list[str] | None,
         generator: str,
-        as_of: Any = None,
+        as_of: str,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer to ``question`` into the chat, then show its sources."""
-        question = (question or "").strip()
+        question = question.strip()
         if not question:
             yield (gr.skip(),) * ANSWER_OUTPUTS
             return
+        # The history holds the question while it is answered, so that "stop" can give it back.
         asking = [*history, {"role": "user", "content": question}]
         try:
             stream = self.archive.chat_stream(asking, **_options(since, until, issuers, generator, as_of))
             text = ""
             for piece in stream:
                 text += piece
-                yield (self._display(asking, answers, text), *(gr.skip(),) * (ANSWER_OUTPUTS - 1))
+                yield (self._display(asking, answers, text), asking, *(gr.skip(),) * (ANSWER_OUTPUTS - 2))
             answer = stream.answer
         except (PressQAError, ValueError) as err:
             gr.Warning(str(err))
             # The chat as it was; the question back in the box to fix and send again.
-            yield (self._display(history, answers), *(gr.skip(),) * (ANSWER_OUTPUTS - 2), question)
+            yield (self._display(history, answers), history, *(gr.skip(),) * (ANSWER_OUTPUTS - 4), question,
+                   gr.skip())  # fmt: skip
             return
         yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
+
+    def stopped(self, history: list[dict[str, Any]], answers: list[Answer]) -> tuple[Any, ...]:
+        """The answer being written was stopped: the conversation as it was before it, and
+        its question back in the box."""
+        if len(history) == 2 * len(answers):
+            return gr.skip(), gr.skip(), gr.skip()
+        return self._display(history[:-1], answers), history[:-1], history[-1]["content"]
+
+    def regenerate(
+        self,
+        history: list[dict[str, Any]],
+        answers: list[Answer],
+        since: str,
+        until: str,
+        issuers: list[str] | None,
+        generator: str,
+        as_of: str = "",
+    ) -> Iterator[tuple[Any, ...]]:
+        """The last question answered again (a language model writes another answer)."""
+        if not answers:
+            yield (gr.skip(),) * ANSWER_OUTPUTS
+            return
+        yield from self._answer(
+            history[-2]["content"], history[:-2], answers[:-1], since, until, issuers, generator, as_of
+        )
 
     def _show(self, answer: Answer, history: list[dict[str, str]], answers: list[Answer]) -> tuple[Any, ...]:
         chips = _plan_chips(answer.plan)
@@ -240,6 +393,7 @@ class ArchiveApp:
             gr.update(visible=answer.asked is not None),
             *self._exported(answers),
             gr.skip(),
+            gr.update(visible=False),
         )
 
     def _answered_again(
@@ -265,7 +419,7 @@ class ArchiveApp:
         """A new conversation: no history, no sources, no chips; the filters set stay."""
         hidden = gr.update(visible=False)
         chips = gr.update(choices=[], value=[], visible=False)
-        return [], [], [], "", chips, "", hidden, hidden, hidden, hidden, hidden, ""
+        return [], [], [], "", chips, "", hidden, hidden, hidden, hidden, hidden, "", gr.update(visible=True)
 
     def ask_anew(
         self,
@@ -350,78 +504,120 @@ class ArchiveApp:
         with gr.Blocks(title="pressqa", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
             history = gr.State([])  # per browser session, as the handlers above describe
             answers = gr.State([])
-            asked = gr.State("")  # the question sent, once the textbox is cleared
+            # Questions sent and not yet answered, oldest first.  Sending appends to this list
+            # and answering pops from it, in place: Gradio hands a handler the session's own
+            # State object, so a question sent while another waits is neither lost nor swapped.
+            sent = gr.State([])
+            last_sent = gr.Textbox(visible=False)  # the newest question sent, for the page's script
             gr.Markdown("## pressqa — ask the archive; every sentence cites the release it comes from")
-            with gr.Row():
-                with gr.Column(scale=3):
+            # Two columns side by side; on a phone they stack, the sources right after the chat.
+            with gr.Row(elem_id="conversation"):
+                with gr.Column(scale=3, min_width=340):
                     # No copy button (the box below copies plain text) and no LaTeX: release text stays as written.
                     chat = gr.Chatbot(elem_id="chat", height=520, buttons=[], latex_delimiters=[], label="Answers")
                     with gr.Row():
                         message = gr.Textbox(
                             elem_id="message", placeholder="Ask a question…", show_label=False, scale=5, lines=1
                         )
-                        send = gr.Button("Ask", elem_id="send", variant="primary", scale=1)
+                        send = gr.Button("Ask", elem_id="send", variant="primary", scale=1, min_width=60)
+                        stop = gr.Button("Stop", elem_id="stop", variant="stop", scale=1, min_width=60, visible=False)
                     with gr.Row():
                         as_new = gr.Button("Ask as a new question", elem_id="as-new", visible=False, size="sm")
+                        regenerate = gr.Button("Regenerate", elem_id="regenerate", visible=False, size="sm")
                         new_chat = gr.Button("New conversation", elem_id="new-conversation", size="sm")
                     chips = gr.CheckboxGroup(
                         [], label="Read from your question (untick to drop)", elem_id="chips", visible=False
                     )
-                    gr.Examples(self._examples(), inputs=[message], label="Examples")
-                    with gr.Row():
-                        export_md = gr.DownloadButton(
-                            "Export the conversation (Markdown)", elem_id="export-md", visible=False, size="sm"
-                        )
-                        export_json = gr.DownloadButton(
-                            "Export the conversation (JSON)", elem_id="export-json", visible=False, size="sm"
-                        )
-                    with gr.Accordion("Copy the answer with its citations (markdown)", open=False):
-                        copy = gr.Textbox(elem_id="copy", show_label=False, lines=6, buttons=["copy"])
-                with gr.Column(scale=2):
+                with gr.Column(scale=2, min_width=340):
+                    with gr.Column(elem_id="welcome") as welcome:
+                        welcome_text = gr.HTML(elem_id="welcome-text")
+                        with gr.Column(elem_id="examples"):
+                            examples = [gr.Button(visible=False, size="sm") for _ in range(EXAMPLES)]
                     timeline = gr.BarPlot(
                         x="month", y="releases", title="Matching releases per month", y_lim=[0, None],
-                        x_label_angle=-45, elem_id="timeline-chart", visible=False,
+                        x_axis_format="%b %Y", y_axis_format="d", elem_id="timeline-chart", visible=False,
                     )  # fmt: skip
                     show_all = gr.Button("Show all", elem_id="show-all", visible=False, size="sm")
                     sources = gr.HTML(elem_id="sources", label="Sources")
+            with gr.Row():
+                export_md = gr.DownloadButton(
+                    "Export the conversation (Markdown)", elem_id="export-md", visible=False, size="sm"
+                )
+                export_json = gr.DownloadButton(
+                    "Export the conversation (JSON)", elem_id="export-json", visible=False, size="sm"
+                )
+            with gr.Accordion("Copy the answer with its citations (markdown)", open=False):
+                copy = gr.Textbox(elem_id="copy", show_label=False, lines=6, buttons=["copy"])
             with gr.Accordion("Filters and settings", open=True), gr.Row():
-                since = gr.DateTime(label="Published since", include_time=False, type="string", elem_id="since")
-                until = gr.DateTime(label="Published until", include_time=False, type="string", elem_id="until")
+                period = gr.Dropdown([ANY_TIME], value=ANY_TIME, label="Period", elem_id="period")
+                since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1, elem_id="since")
+                until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1, elem_id="until")
                 issuers = gr.Dropdown([], multiselect=True, label="Issuers", elem_id="issuers")
-                as_of = gr.DateTime(label="Ask as of (later releases left out)", include_time=False, type="string",
-                                    elem_id="as-of")  # fmt: skip
+                as_of = gr.Textbox(label="Ask as of (later releases left out)", placeholder="YYYY-MM-DD",
+                                   max_lines=1, elem_id="as-of")  # fmt: skip
                 generator = gr.Dropdown(
                     self.llm_choices, value=OFFLINE[1], label="Answers written by", elem_id="generator"
                 )
             with gr.Accordion("Archive", open=False), gr.Row():
                 with gr.Column():
                     summary = gr.HTML(elem_id="overview")
-                    files = gr.File(
-                        file_count="multiple", file_types=UPLOAD_TYPES, label="Add releases", elem_id="upload"
-                    )
-                    report = gr.Markdown(elem_id="report")
-                per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None])
+                    with gr.Row():
+                        files = gr.File(
+                            file_count="multiple", file_types=UPLOAD_TYPES, label="Add releases", elem_id="upload"
+                        )
+                        report = gr.Markdown(elem_id="report", min_height=80)
+                per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None],
+                                       x_axis_format="%b %Y", y_axis_format="d", elem_id="archive-chart")  # fmt: skip
 
             answer_outputs = [
                 chat, history, answers, sources, chips, copy, timeline, show_all, as_new, export_md, export_json,
-                message,
+                message, welcome,
             ]  # fmt: skip
             assert len(answer_outputs) == ANSWER_OUTPUTS
-            for trigger in (message.submit, send.click):
-                trigger(lambda text: ("", text), [message], [message, asked], trigger_mode="multiple").then(
-                    self.respond,
-                    [asked, history, answers, since, until, issuers, generator, as_of],
-                    answer_outputs,
-                    concurrency_id="archive",
-                    trigger_mode="multiple",  # a question sent while another is answered waits its turn
-                )
+            filters = [since, until, issuers, generator, as_of]
+            answering: list[Any] = []  # the events "stop" cancels
+            for trigger, typed in [(message.submit, message), (send.click, message)] + [
+                (button.click, button) for button in examples
+            ]:
+                # The question is queued as it is sent; the box then empties, unless it holds
+                # a question typed since, and only when the filter dates can be read (else
+                # they show why, and the question waits in the box).
+                answering.append(
+                    trigger(
+                        _send, [typed, sent, since, until, as_of], [last_sent], concurrency_limit=None,
+                        validator=lambda _, __, *dates: [gr.validate(True, ""), gr.validate(True, ""),
+                                                         *_date_checks(*dates)],
+                        trigger_mode="multiple",
+                    ).success(
+                        None, [message, last_sent], [message], js="(box, sent) => box === sent ? '' : box",
+                        trigger_mode="multiple",
+                    ).success(
+                        self.respond,
+                        [sent, history, answers, *filters],
+                        answer_outputs,
+                        concurrency_id="archive",
+                        trigger_mode="multiple",  # a question sent while another is answered waits its turn
+                    )
+                )  # fmt: skip
+            for field in (since, until, as_of):  # a date that cannot be read is shown at once, at its field
+                field.blur(lambda *_: None, [since, until, as_of], None, validator=_date_checks,
+                           concurrency_limit=None)  # fmt: skip
+            period.input(self.period, [period], [since, until], concurrency_limit=None)
+            regenerating = regenerate.click(
+                self.regenerate, [history, answers, *filters], answer_outputs, concurrency_id="archive"
+            )
+            answering.append(regenerating)
+            stop.click(self.stopped, [history, answers], [chat, history, message], cancels=answering, queue=False)
+            generator.change(
+                lambda chosen: (gr.update(visible=chosen != OFFLINE[1]),) * 2, [generator], [stop, regenerate]
+            )
             chips.input(
                 self.drop_inferred, [chips, history, answers, generator], answer_outputs, concurrency_id="archive"
             )
             show_all.click(self.show_all, [history, answers], answer_outputs, concurrency_id="archive")
             as_new.click(
                 self.ask_anew,
-                [history, answers, since, until, issuers, generator, as_of],
+                [history, answers, *filters],
                 answer_outputs,
                 concurrency_id="archive",
             )
@@ -429,9 +625,10 @@ class ArchiveApp:
             # cleared turns is kept.
             new_chat.click(self.reset, None, answer_outputs, concurrency_id="archive")  # after an answer under way
             chat.clear(self.reset, None, answer_outputs, concurrency_id="archive")
-            files.upload(self.ingest, [files], [report, summary, per_month, issuers], concurrency_id="archive")
+            overview = [summary, per_month, issuers, period, welcome_text, *examples]
+            files.upload(self.ingest, [files], [report, *overview], concurrency_id="archive", show_progress_on=[files])
             chat.like(self.feedback, [answers], None, concurrency_id="archive")
-            blocks.load(self._overview, None, [summary, per_month, issuers], concurrency_id="archive")
+            blocks.load(self._overview, None, overview, concurrency_id="archive")
         blocks_app: gr.Blocks = blocks
         return blocks_app
 

@@ -20,6 +20,8 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~>$])")
 _AUTOLINK = re.compile(r"(?<=www)\.|@|:", re.IGNORECASE)
 # Characters of context shown around a quote, each side, inside its paragraph.
 CONTEXT_CHARS = 300
+# Issuers the welcome names; the archive overview lists more.
+WELCOME_ISSUERS = 6
 
 
 def escape_markdown(text: str) -> str:
@@ -194,4 +196,24 @@ def overview(stats: ArchiveStats) -> str:
         f'<div class="pq-overview"><b>{stats.releases}</b> releases ({stats.duplicates} of them copies of '
         f"others, {stats.undated} undated), {stats.chunks} passages, {html.escape(span)}."
         f"<ul>{issuers}{more}</ul></div>"
+    )
+
+
+def welcome(stats: ArchiveStats, has_examples: bool) -> str:
+    """The page before its first answer: what the archive holds, and where to start."""
+    if not stats.releases:
+        return (
+            '<div class="pq-welcome"><p>This archive is empty: add releases under "Archive" below '
+            "(.txt, .md, .html, .pdf, .jsonl or a .zip of them), then ask.</p></div>"
+        )
+    span = f"from {stats.first_date} to {stats.last_date}" if stats.first_date else "none of them dated"
+    top = "".join(
+        f"<li>{html.escape(issuer)}: {count}</li>" for issuer, count in list(stats.issuers.items())[:WELCOME_ISSUERS]
+    )
+    more = len(stats.issuers) - WELCOME_ISSUERS
+    top += f"<li>and {more} more</li>" if more > 0 else ""
+    start = "<p>Start with one of these, or ask your own:</p>" if has_examples else ""
+    return (
+        f'<div class="pq-welcome"><p><b>{stats.releases}</b> releases from <b>{len(stats.issuers)}</b> '
+        f"issuers, {html.escape(span)}.</p><ul>{top}</ul>{start}</div>"
     )
