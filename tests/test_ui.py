@@ -543,7 +543,11 @@ def test_a_language_model_answering_can_be_stopped_and_asked_again(
             page.fill("#message textarea", ZAPAD)
             page.press("#message textarea", "Enter")
             expect(page.locator(BOT).last).not_to_be_empty(timeout=20_000)
-            page.locator("#stop").click()
+            page.fill("#message textarea", "Who opened the exercise?")  # sent while the first is written
+            page.press("#message textarea", "Enter")
+            expect(page.locator("#message textarea")).to_have_value("")  # sent, waiting its turn
+            page.wait_for_timeout(500)
+            page.locator("#stop").click()  # stops both
             expect(page.locator(BOT)).to_have_count(0)  # nothing half-written is kept
             expect(page.locator("#message textarea")).to_have_value(ZAPAD)  # the question is back to send again
             model.pause = 0

@@ -349,9 +349,10 @@ class ArchiveApp:
             return
         yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
 
-    def stopped(self, history: list[dict[str, Any]], answers: list[Answer]) -> tuple[Any, ...]:
-        """The answer being written was stopped: the conversation as it was before it, and
-        its question back in the box."""
+    def stopped(self, sent: list[str], history: list[dict[str, Any]], answers: list[Answer]) -> tuple[Any, ...]:
+        """The answer being written was stopped, and the questions waiting behind it: the
+        conversation as it was before it, its question back in the box."""
+        sent.clear()  # their events are cancelled: nothing is left to answer them
         if len(history) == 2 * len(answers):
             return gr.skip(), gr.skip(), gr.skip()
         return self._display(history[:-1], answers), history[:-1], history[-1]["content"]
@@ -607,7 +608,13 @@ class ArchiveApp:
                 self.regenerate, [history, answers, *filters], answer_outputs, concurrency_id="archive"
             )
             answering.append(regenerating)
-            stop.click(self.stopped, [history, answers], [chat, history, message], cancels=answering, queue=False)
+            stop.click(
+                self.stopped,
+                [sent, history, answers],
+                [chat, history, message],
+                cancels=answering,
+                concurrency_limit=None,
+            )
             generator.change(
                 lambda chosen: (gr.update(visible=chosen != OFFLINE[1]),) * 2, [generator], [stop, regenerate]
             )
