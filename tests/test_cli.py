@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -142,3 +143,12 @@ def test_ask_and_chat(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkey
     first, second = shown.split("you> ")[1:3]
     assert "$5.6 billion" in first
     assert "$3 billion" in second and f"(read as: {question.replace('2021', '2019')})" in second
+
+
+def test_date_options_take_a_day_a_month_or_a_year(capsys: pytest.CaptureFixture[str]) -> None:
+    parsed = build_parser().parse_args(["ask", "q", "--since", "2021", "--until", "2024-02", "--as-of", "2024-03-01"])
+    assert parsed.since == dt.date(2021, 1, 1) and parsed.until == dt.date(2024, 2, 29)
+    assert parsed.as_of == dt.date(2024, 3, 1)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["ask", "q", "--since", "2021-02-30"])
+    assert "'2021-02-30' is no day of the calendar" in capsys.readouterr().err

@@ -1,12 +1,16 @@
-"""What the page shows, as text: escaping, links, markers, cards (no browser needed)."""
+"""What the page shows, as text: escaping, links, markers, cards, the welcome, and how its
+fields read dates and periods (no browser needed)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 
-from pressqa.types import Answer, Citation
+import pytest
+
+from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, Citation, Release
 from pressqa.ui import render
+from pressqa.ui.app import ANY_TIME, LAST_YEAR, _period_bounds, _periods, _typed_date, example_questions
 
 TEXT = "Intro paragraph.\n\nBefore the quote. The exercise <b>ended</b> on Friday. After it.\n\nNext paragraph."
 QUOTE = "The exercise <b>ended</b> on Friday."
@@ -71,3 +75,52 @@ def test_the_copyable_answer_lists_its_sources() -> None:
         'It ended on Friday [1].\n\n[1] Ministry, 2021-08-13: "Title <i>x</i>" <https://example.org/release>. '
         f'Quote: "{QUOTE}"'
     )
+
+
+def test_the_welcome_describes_the_archive_without_its_unknown_issuer() -> None:
+    stats = ArchiveStats(releases=9, chunks=9, issuers={"NATO": 6, UNKNOWN_ISSUER: 3}, first_date=dt.date(2010, 1, 4),
+                         last_date=dt.date(2012, 5, 1))  # fmt: skip
+    shown = render.welcome(stats, has_examples=True)
+    assert "<b>9</b> releases from <b>1</b> named issuers, 2010-01-04 to 2012-05-01" in shown
+    assert "Start with one of these" in shown
+    undated = render.welcome(ArchiveStats(releases=2, chunks=2, issuers={"NATO": 2}), has_examples=False)
+    assert "no dated releases" in undated and "Start with" not in undated
+    assert "This archive is empty" in render.welcome(ArchiveStats(0, 0), has_examples=False)
+
+
+def _release(source: str, day: dt.date | None) -> Release:
+    return Release(doc_id=source, title="t", text="", source=source, date=day)
+
+
+def test_example_questions_are_made_from_the_newest_release_of_each_named_issuer() -> None:
+    recent = [_release("NATO", dt.date(2011, 3, 2)), _release(UNKNOWN_ISSUER, dt.date(2011, 3, 1)),
+              _release("ISAF", dt.date(2011, 2, 9)), _release("DOJ", dt.date(2010, 7, 1)),
+              _release("MND", None), _release("MFA", dt.date(2009, 1, 1))]  # fmt: skip
+    assert example_questions(recent) == [
+        "What is the latest from NATO?",
+        "What did ISAF announce in February 2011?",
+        "How many releases did DOJ publish in 2010?",
+        "What is the latest from MND?",  # undated: no month or year to ask about
+    ]
+    assert example_questions([]) == []
+
+
+def test_periods_lie_within_the_archive_and_fill_the_date_fields() -> None:
+    stats = ArchiveStats(releases=3, chunks=3, first_date=dt.date(2019, 12, 30), last_date=dt.date(2021, 2, 28),
+                         per_month={"2019-12": 1, "2021-02": 2})  # fmt: skip
+    assert _periods(stats) == [ANY_TIME, LAST_YEAR, "2021", "2019"]  # no release in 2020: no preset for it
+    assert _period_bounds(LAST_YEAR, stats) == ("2020-03-01", "2021-02-28")
+    assert _period_bounds("2019", stats) == ("2019", "2019")
+    assert _period_bounds(ANY_TIME, stats) == ("", "")
+    assert _periods(ArchiveStats(0, 0)) == [ANY_TIME]
+
+
+def test_a_typed_date_is_a_day_or_the_first_or_last_day_of_a_month_or_year() -> None:
+    assert _typed_date("2024-02", end=True) == dt.date(2024, 2, 29)
+    assert _typed_date(" 2021 ", end=False) == dt.date(2021, 1, 1)
+    assert _typed_date("2021-8-3", end=True) == dt.date(2021, 8, 3)
+    assert _typed_date("", end=True) is None
+    for typed, reason in [("garbage", "is not a date"), ("2021-02-30", "no day of the calendar"),
+                          ("2021-13", "no day of the calendar"), ("21-08-13", "is not a date")]:  # fmt: skip
+        with pytest.raises(ValueError, match=reason):
+            _typed_date(typed, end=False)

@@ -19,6 +19,7 @@ from typing import Any
 from pressqa import Answer, AnswerStream, Archive, ConfigError, PressQAError, RecordFields, Settings, present
 from pressqa.answer.timeline import TIMELINE_ITEMS
 from pressqa.llms.backends import load_llm
+from pressqa.query.timeparse import DATE_FORMS, typed_span
 from pressqa.settings import load_settings
 from pressqa.types import IngestProgress, IngestReport, printable
 
@@ -310,11 +311,21 @@ def print_answer(stream: AnswerStream) -> Answer:
     return answer
 
 
-def iso_date(value: str) -> dt.date:
+def first_day(value: str) -> dt.date:
+    """``--since``: the first day of a typed day, month or year."""
+    return _typed(value)[0]
+
+
+def last_day(value: str) -> dt.date:
+    """``--until``, ``--as-of``: the last day of a typed day, month or year."""
+    return _typed(value)[1]
+
+
+def _typed(value: str) -> tuple[dt.date, dt.date]:
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2021-03-31") from None
+        return typed_span(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -473,8 +484,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_filters(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or after")
-    sub.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only releases published on or before")
+    sub.add_argument(
+        "--since", type=first_day, metavar="DATE", help=f"only releases published on or after ({DATE_FORMS})"
+    )
+    sub.add_argument("--until", type=last_day, metavar="DATE", help="only releases published on or before")
     sub.add_argument(
         "--source",
         action="append",
@@ -483,8 +496,8 @@ def _add_filters(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument(
         "--as-of",
-        type=iso_date,
-        metavar="YYYY-MM-DD",
+        type=last_day,
+        metavar="DATE",
         help="ask as on this day: later releases are left out, and 'last month' or 'recently' are read against it",
     )
 

@@ -106,6 +106,29 @@ _KINDS: dict[str, Literal["day", "week", "month", "year", "fiscal-year", "range"
 }  # fmt: skip
 
 
+# The forms a typed date filter takes (the page's fields, the CLI's --since/--until/--as-of).
+DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY"
+
+
+def typed_span(text: str) -> tuple[dt.date, dt.date]:
+    """The days a typed date names: a day, a month ("2021-08") or a year ("2021"); a filter
+    "since" takes the first, "until" and "as of" the last.  Raises ValueError saying why
+    ``text`` cannot be read."""
+    found = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text.strip())
+    if not found:
+        raise ValueError(f"{text.strip()!r} is not a date: write {DATE_FORMS}")
+    year, month, day = (int(part) if part else None for part in found.groups())
+    assert year is not None
+    try:
+        if month is None:
+            return _year_span(year)
+        if day is None:
+            return _month_span(year, month)
+        return D(year, month, day), D(year, month, day)
+    except (ValueError, calendar.IllegalMonthError):
+        raise ValueError(f"{text.strip()!r} is no day of the calendar") from None
+
+
 def parse_time(question: str, *, latest: dt.date | None = None, near: bool = False) -> TimeSpan | None:
     """The span of dates a question names, or None.  Times near ``latest`` ("last week",
     "recently", "yesterday", "this month") are read only when ``near``: when a question is

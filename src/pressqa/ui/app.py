@@ -13,14 +13,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import calendar
 import dataclasses
 import datetime as dt
 import json
 import logging
-import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +26,10 @@ import gradio as gr
 import pandas as pd
 
 from pressqa import present
+from pressqa.answer.engine import AnswerStream
 from pressqa.archive import Archive
 from pressqa.errors import ConfigError, PressQAError
+from pressqa.query.timeparse import typed_span
 from pressqa.settings import Settings
 from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, IngestProgress, IngestReport, QueryPlan, Release
 from pressqa.ui import render
@@ -47,9 +47,6 @@ INFERRED = ("boost", "enforced")
 ANSWER_OUTPUTS = 13
 # Questions to start from, offered on the empty page.
 EXAMPLES = 4
-# The forms a filter field takes: "since" reads the first day of a month or year, "until"
-# and "as of" the last.
-DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY"
 ANY_TIME = "any time"
 LAST_YEAR = "last 12 months of the archive"
 # The chart fills quiet months in only over this span: an archive that spans centuries
@@ -132,13 +129,10 @@ def _months(per_month: dict[str, int]) -> pd.DataFrame:
     if months and _months_between(months[0], months[-1]) <= MAX_CHART_MONTHS:
         # Every month from the first to the last, so that quiet months show as gaps.
         months = [str(month) for month in pd.period_range(months[0], months[-1], freq="M")]
-    # Months as dates: the chart's axis is one of time, labelled sparsely ("Jan 2021"); a
-    # month pandas cannot hold as a date (a release misdated to the year 1) is left out.
-    frame = pd.DataFrame(
-        {"month": pd.to_datetime(months, format="%Y-%m", errors="coerce"),
-         "releases": [per_month.get(month, 0) for month in months]}
-    )  # fmt: skip
-    return frame.dropna()
+    # Months as dates: the chart's axis is one of time, labelled sparsely ("Jan 2021").
+    return pd.DataFrame(
+        {"month": pd.to_datetime(months, format="%Y-%m"), "releases": [per_month.get(month, 0) for month in months]}
+    )
 
 
 def _chart_top(per_month: dict[str, int]) -> int:
@@ -159,24 +153,12 @@ def _options(since: str, until: str, issuers: list[str] | None, generator: str, 
 
 
 def _typed_date(value: str | None, *, end: bool) -> dt.date | None:
-    """The day a filter field names: a day, or the first (``end``: the last) day of a month
-    or year; raises ValueError saying what cannot be read."""
-    text = (value or "").strip()
-    if not text:
+    """The day a filter field names (the last of a month or year when ``end``), None when
+    empty; raises ValueError saying what cannot be read."""
+    if not (value or "").strip():
         return None
-    found = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
-    if not found:
-        raise ValueError(f"{text!r} is not a date: write {DATE_FORMS}")
-    year, month, day = (int(part) if part else None for part in found.groups())
-    assert year is not None
-    try:
-        if month is None:
-            return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-        if day is None:
-            return dt.date(year, month, calendar.monthrange(year, month)[1] if end else 1)
-        return dt.date(year, month, day)
-    except (ValueError, calendar.IllegalMonthError):
-        raise ValueError(f"{text!r} is no day of the calendar") from None
+    first, last = typed_span(value or "")
+    return last if end else first
 
 
 def _date_checks(since: str, until: str, as_of: str) -> list[dict[str, Any]]:
@@ -190,15 +172,26 @@ def _date_checks(since: str, until: str, as_of: str) -> list[dict[str, Any]]:
         except ValueError as err:
             days.append(None)
             checks.append(gr.validate(False, str(err)))
-    first, last, _ = days
+    first, last, as_of_day = days
     if first and last and last < first:
         checks[1] = gr.validate(False, f"{until.strip()!r} is before the day since ({since.strip()})")
+    if first and as_of_day and as_of_day < first:
+        checks[2] = gr.validate(False, f"{as_of.strip()!r} is before the day since ({since.strip()})")
     return checks
 
 
-def _send(question: str, sent: list[str], *dates: str) -> str:
+@dataclasses.dataclass
+class Sent:
+    """The questions of a session on their way: ``waiting`` to be answered, oldest first,
+    and the one ``answering`` now (what "stop" gives back)."""
+
+    waiting: list[str] = dataclasses.field(default_factory=list)
+    answering: str | None = None
+
+
+def _send(question: str, sent: Sent, *dates: str) -> str:
     """A question sent: queued for ``respond`` (see ``_build``)."""
-    sent.append(question)
+    sent.waiting.append(question)
     return question
 
 
@@ -215,11 +208,11 @@ def _period_bounds(period: str, stats: ArchiveStats) -> tuple[str, str]:
     if period == LAST_YEAR and stats.last_date is not None:
         return (stats.last_date - dt.timedelta(days=364)).isoformat(), stats.last_date.isoformat()
     if period.isdigit():
-        return f"{period}-01-01", f"{period}-12-31"
+        return period, period  # a year: since its first day, until its last
     return "", ""
 
 
-def example_questions(stats: ArchiveStats, recent: Sequence[Release]) -> list[str]:
+def example_questions(recent: Sequence[Release]) -> list[str]:
     """Questions made from the archive's own releases, one per big issuer, each of a kind
     the archive answers well: its latest release, what it announced in the month of its
     newest, how many releases it published in that year."""
@@ -271,8 +264,8 @@ class ArchiveApp:
         its example questions (the archive changes with uploads)."""
         stats = self.archive.stats()
         issuers = gr.update(choices=sorted(issuer for issuer in stats.issuers if issuer != UNKNOWN_ISSUER))
-        periods = gr.update(choices=_periods(stats), value=ANY_TIME)
-        examples = example_questions(stats, self.archive.recent(per_issuer=1))
+        periods = gr.update(choices=_periods(stats))
+        examples = example_questions(self.archive.recent(per_issuer=1))
         buttons = [gr.update(value=question, visible=True) for question in examples]
         buttons += [gr.update(visible=False)] * (EXAMPLES - len(examples))
         chart = gr.update(value=_months(stats.per_month), y_lim=[0, _chart_top(stats.per_month)])
@@ -304,61 +297,7 @@ class ArchiveApp:
 
     def respond(
         self,
-        sent: list[str],
-        history: list[dict[str, str]],
-        answers: list[Answer],
-        since: str,
-        until: str,
-        issuers: list[str] | None,
-        generator: str,
-        as_of: str = "",
-    ) -> Iterator[tuple[Any, ...]]:
-        """Answer the oldest question sent and not yet answered (``sent``: see ``_build``)."""
-        yield from self._answer(sent.pop(0) if sent else "", history, answers, since, until, issuers, generator, as_of)
-
-    def _answer(
-        self,
-        question: str,
-        history: list[dict[str, str]],
-        answers: list[Answer],
-        since: str,
-        until: str,
-        issuers: list[str] | None,
-        generator: str,
-        as_of: str,
-    ) -> Iterator[tuple[Any, ...]]:
-        """Stream the answer to ``question`` into the chat, then show its sources."""
-        question = question.strip()
-        if not question:
-            yield (gr.skip(),) * ANSWER_OUTPUTS
-            return
-        # The history holds the question while it is answered, so that "stop" can give it back.
-        asking = [*history, {"role": "user", "content": question}]
-        try:
-            stream = self.archive.chat_stream(asking, **_options(since, until, issuers, generator, as_of))
-            text = ""
-            for piece in stream:
-                text += piece
-                yield (self._display(asking, answers, text), asking, *(gr.skip(),) * (ANSWER_OUTPUTS - 2))
-            answer = stream.answer
-        except (PressQAError, ValueError) as err:
-            gr.Warning(str(err))
-            # The chat as it was; the question back in the box to fix and send again.
-            yield (self._display(history, answers), history, *(gr.skip(),) * (ANSWER_OUTPUTS - 4), question,
-                   gr.skip())  # fmt: skip
-            return
-        yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
-
-    def stopped(self, sent: list[str], history: list[dict[str, Any]], answers: list[Answer]) -> tuple[Any, ...]:
-        """The answer being written was stopped, and the questions waiting behind it: the
-        conversation as it was before it, its question back in the box."""
-        sent.clear()  # their events are cancelled: nothing is left to answer them
-        if len(history) == 2 * len(answers):
-            return gr.skip(), gr.skip(), gr.skip()
-        return self._display(history[:-1], answers), history[:-1], history[-1]["content"]
-
-    def regenerate(
-        self,
+        sent: Sent,
         history: list[dict[str, Any]],
         answers: list[Answer],
         since: str,
@@ -367,12 +306,75 @@ class ArchiveApp:
         generator: str,
         as_of: str = "",
     ) -> Iterator[tuple[Any, ...]]:
-        """The last question answered again (a language model writes another answer)."""
-        if not answers:
+        """Answer the oldest question sent and not yet answered (``sent``: see ``_build``)."""
+        sent.answering = sent.waiting.pop(0) if sent.waiting else None
+        question = (sent.answering or "").strip()
+        if not question:
             yield (gr.skip(),) * ANSWER_OUTPUTS
             return
         yield from self._answer(
-            history[-2]["content"], history[:-2], answers[:-1], since, until, issuers, generator, as_of
+            {"role": "user", "content": question},
+            history,
+            answers,
+            lambda asking: self.archive.chat_stream(asking, **_options(since, until, issuers, generator, as_of)),
+        )
+        sent.answering = None
+
+    def _answer(
+        self,
+        typed: dict[str, Any],
+        history: list[dict[str, Any]],
+        answers: list[Answer],
+        answering: Callable[[list[dict[str, Any]]], AnswerStream],
+        kept: tuple[list[dict[str, Any]], list[Answer]] | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer to the message ``typed`` (``answering`` the conversation up to
+        it) into the chat, then show its sources.  On an error the conversation is shown as
+        it was (``kept``, else without the message, which goes back in the box)."""
+        # The history holds the message while it is answered, so that "stop" can give it back.
+        asking = [*history, typed]
+        skipped = (gr.skip(),) * (ANSWER_OUTPUTS - 3)
+        yield (self._display(asking, answers, ""), asking, answers, *skipped)
+        try:
+            stream = answering(asking)
+            text = ""
+            for piece in stream:
+                text += piece
+                yield (self._display(asking, answers, text), *(gr.skip(),) * (ANSWER_OUTPUTS - 1))
+            answer = stream.answer
+        except (PressQAError, ValueError) as err:
+            gr.Warning(str(err))
+            history, answers = kept or (history, answers)
+            back = gr.skip() if kept else typed["content"]  # to fix and send again
+            yield (self._display(history, answers), history, answers, *skipped[:-2], back, gr.skip())
+            return
+        yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
+
+    def stopped(self, sent: Sent, history: list[dict[str, Any]], answers: list[Answer]) -> tuple[Any, ...]:
+        """The answer being written was stopped, and the questions waiting behind it: the
+        conversation as it was before it, and the stopped question back in the box."""
+        question = sent.answering or next(iter(sent.waiting), None)
+        sent.answering, sent.waiting = None, []  # their events are cancelled: nothing will answer them
+        history = history[: 2 * len(answers)]  # without a question whose answer was under way
+        return self._display(history, answers), history, gr.skip() if question is None else question
+
+    def regenerate(
+        self, history: list[dict[str, Any]], answers: list[Answer], generator: str
+    ) -> Iterator[tuple[Any, ...]]:
+        """The last turn written again (a language model writes another answer), by the plan
+        it was answered with: its filters, its chips, its reading as a follow-up or not."""
+        if not answers or answers[-1].plan is None:
+            yield (gr.skip(),) * ANSWER_OUTPUTS
+            return
+        last = answers[-1]
+        assert last.plan is not None
+        plan = last.plan
+        yield from self._answer(
+            history[-2],
+            history[:-2],
+            answers[:-1],
+            lambda _: self.archive.ask_stream(plan, llm=generator, asked=last.asked),
+            kept=(history, answers),
         )
 
     def _show(self, answer: Answer, history: list[dict[str, str]], answers: list[Answer]) -> tuple[Any, ...]:
@@ -505,10 +507,10 @@ class ArchiveApp:
         with gr.Blocks(title="pressqa", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
             history = gr.State([])  # per browser session, as the handlers above describe
             answers = gr.State([])
-            # Questions sent and not yet answered, oldest first.  Sending appends to this list
-            # and answering pops from it, in place: Gradio hands a handler the session's own
-            # State object, so a question sent while another waits is neither lost nor swapped.
-            sent = gr.State([])
+            # Questions sent and not yet answered.  Sending appends to it and answering takes
+            # from it, in place: Gradio hands a handler the session's own State object, so a
+            # question sent while another waits is neither lost nor swapped.
+            sent = gr.State(Sent())
             last_sent = gr.Textbox(visible=False)  # the newest question sent, for the page's script
             gr.Markdown("## pressqa — ask the archive; every sentence cites the release it comes from")
             # Two columns side by side; on a phone they stack, the sources right after the chat.
@@ -604,16 +606,15 @@ class ArchiveApp:
                 field.blur(lambda *_: None, [since, until, as_of], None, validator=_date_checks,
                            concurrency_limit=None)  # fmt: skip
             period.input(self.period, [period], [since, until], concurrency_limit=None)
+            for field in (since, until):  # a date typed by hand is no preset
+                field.input(lambda: gr.update(value=None), None, [period], queue=False)
             regenerating = regenerate.click(
-                self.regenerate, [history, answers, *filters], answer_outputs, concurrency_id="archive"
+                self.regenerate, [history, answers, generator], answer_outputs, concurrency_id="archive"
             )
             answering.append(regenerating)
-            stop.click(
-                self.stopped,
-                [sent, history, answers],
-                [chat, history, message],
-                cancels=answering,
-                concurrency_limit=None,
+            # The conversation is put back once the answering is cancelled, not before.
+            stop.click(None, cancels=answering).then(
+                self.stopped, [sent, history, answers], [chat, history, message], concurrency_limit=None
             )
             generator.change(
                 lambda chosen: (gr.update(visible=chosen != OFFLINE[1]),) * 2, [generator], [stop, regenerate]

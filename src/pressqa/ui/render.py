@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from pressqa import present
 from pressqa.answer.verify import MARKER
-from pressqa.types import Answer, ArchiveStats, Citation, Hit
+from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, Citation, Hit
 
 # Characters that markdown would read as formatting or links in a quoted release.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~>$])")
@@ -189,14 +189,22 @@ def answer_with_citations(answer: Answer) -> str:
 
 def overview(stats: ArchiveStats) -> str:
     """Releases, issuers and date range of the archive."""
-    span = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dated releases"
-    issuers = "".join(f"<li>{html.escape(issuer)}: {count}</li>" for issuer, count in list(stats.issuers.items())[:12])
-    more = f"<li>… and {len(stats.issuers) - 12} more</li>" if len(stats.issuers) > 12 else ""
     return (
         f'<div class="pq-overview"><b>{stats.releases}</b> releases ({stats.duplicates} of them copies of '
-        f"others, {stats.undated} undated), {stats.chunks} passages, {html.escape(span)}."
-        f"<ul>{issuers}{more}</ul></div>"
+        f"others, {stats.undated} undated), {stats.chunks} passages, {html.escape(_span(stats))}."
+        f"{_issuer_list(stats, 12)}</div>"
     )
+
+
+def _span(stats: ArchiveStats) -> str:
+    return f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dated releases"
+
+
+def _issuer_list(stats: ArchiveStats, shown: int) -> str:
+    """The ``shown`` biggest issuers with their releases, and how many more there are."""
+    items = "".join(f"<li>{html.escape(issuer)}: {count}</li>" for issuer, count in list(stats.issuers.items())[:shown])
+    more = f"<li>and {len(stats.issuers) - shown} more</li>" if len(stats.issuers) > shown else ""
+    return f"<ul>{items}{more}</ul>"
 
 
 def welcome(stats: ArchiveStats, has_examples: bool) -> str:
@@ -206,14 +214,9 @@ def welcome(stats: ArchiveStats, has_examples: bool) -> str:
             '<div class="pq-welcome"><p>This archive is empty: add releases under "Archive" below '
             "(.txt, .md, .html, .pdf, .jsonl or a .zip of them), then ask.</p></div>"
         )
-    span = f"from {stats.first_date} to {stats.last_date}" if stats.first_date else "none of them dated"
-    top = "".join(
-        f"<li>{html.escape(issuer)}: {count}</li>" for issuer, count in list(stats.issuers.items())[:WELCOME_ISSUERS]
-    )
-    more = len(stats.issuers) - WELCOME_ISSUERS
-    top += f"<li>and {more} more</li>" if more > 0 else ""
+    named = sum(issuer != UNKNOWN_ISSUER for issuer in stats.issuers)
     start = "<p>Start with one of these, or ask your own:</p>" if has_examples else ""
     return (
-        f'<div class="pq-welcome"><p><b>{stats.releases}</b> releases from <b>{len(stats.issuers)}</b> '
-        f"issuers, {html.escape(span)}.</p><ul>{top}</ul>{start}</div>"
+        f'<div class="pq-welcome"><p><b>{stats.releases}</b> releases from <b>{named}</b> named issuers, '
+        f"{html.escape(_span(stats))}.</p>{_issuer_list(stats, WELCOME_ISSUERS)}{start}</div>"
     )
