@@ -17,13 +17,15 @@ from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+import gradio as gr
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import SAMPLE_ARCHIVE, archive_of
 from llm_server import SOURCE, serving, source_with
 from pressqa.chroma_server import free_port
-from pressqa.ui.app import ArchiveApp, Sent, serve
+from pressqa.ui import render
+from pressqa.ui.app import OFFLINE, ArchiveApp, Sent, serve
 
 ZAPAD = "Which exercises did Russia join in China in 2021?"
 BOT = '[data-testid="bot"]'
@@ -521,14 +523,25 @@ def test_answers_can_be_written_by_a_configured_language_model(browser: Browser,
 
 def test_stopping_gives_back_the_question_answered_and_drops_those_waiting(app: tuple[ArchiveApp, str]) -> None:
     sent = Sent(waiting=["Who opened the exercise?"], answering=ZAPAD)
-    history = [{"role": "user", "content": "Boeing fine?"}, {"role": "assistant", "content": "..."},
-               {"role": "user", "content": ZAPAD}]  # fmt: skip
+    history = [{"role": "user", "content": "Boeing fine?"}, {"role": "assistant", "content": "..."}]
     answers = [app[0].archive.ask("Boeing fine?")]
-    chat, kept, box = app[0].stopped(sent, history, answers)
-    assert box == ZAPAD and kept == history[:2] and len(chat) == 2
-    assert sent == Sent()  # nothing left to be answered in place of the next question sent
-    _, _, box = app[0].stopped(Sent(waiting=["Who opened the exercise?"]), history[:2], answers)
+    chat, box = app[0].stopped(sent, history, answers)
+    assert box == ZAPAD and len(chat) == 2  # the conversation as it was
+    assert sent.waiting == [] and sent.answering is None  # nothing left to answer in place of the next one sent
+    _, box = app[0].stopped(Sent(waiting=["Who opened the exercise?"]), history, answers)
     assert box == "Who opened the exercise?"  # stopped before its turn came: given back all the same
+
+
+def test_an_answer_that_outruns_its_stop_changes_nothing(app: tuple[ArchiveApp, str]) -> None:
+    served, sent = app[0], Sent(waiting=[ZAPAD])
+    answering = served.respond(sent, [], [], "", "", None, OFFLINE[1], "")
+    first = next(answering)  # the question shown, its answer under way
+    assert first[0][-2]["content"] == render.escape_markdown(ZAPAD)
+    served.stopped(sent, [], [])
+    rest = list(answering)  # no answer, no history, no sources written after the stop: the chat as it was
+    assert len(rest) == 1 and rest[0][0] == [] and all(output == gr.skip() for output in rest[0][1:])
+    regenerating = served.regenerate(sent, [], [], OFFLINE[1])
+    assert all(output == gr.skip() for output in next(regenerating))  # nothing to write again
 
 
 def test_a_language_model_answering_can_be_stopped_and_asked_again(

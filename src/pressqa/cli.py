@@ -487,7 +487,9 @@ def _add_filters(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--since", type=first_day, metavar="DATE", help=f"only releases published on or after ({DATE_FORMS})"
     )
-    sub.add_argument("--until", type=last_day, metavar="DATE", help="only releases published on or before")
+    sub.add_argument(
+        "--until", type=last_day, metavar="DATE", help=f"only releases published on or before ({DATE_FORMS})"
+    )
     sub.add_argument(
         "--source",
         action="append",
@@ -498,7 +500,8 @@ def _add_filters(sub: argparse.ArgumentParser) -> None:
         "--as-of",
         type=last_day,
         metavar="DATE",
-        help="ask as on this day: later releases are left out, and 'last month' or 'recently' are read against it",
+        help="ask as on this day (a month or year: its last day): later releases are left out, and 'last month' "
+        "or 'recently' are read against it",
     )
 
 

@@ -114,7 +114,7 @@ def typed_span(text: str) -> tuple[dt.date, dt.date]:
     """The days a typed date names: a day, a month ("2021-08") or a year ("2021"); a filter
     "since" takes the first, "until" and "as of" the last.  Raises ValueError saying why
     ``text`` cannot be read."""
-    found = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text.strip())
+    found = re.fullmatch(r"([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?", text.strip())
     if not found:
         raise ValueError(f"{text.strip()!r} is not a date: write {DATE_FORMS}")
     year, month, day = (int(part) if part else None for part in found.groups())

@@ -29,7 +29,7 @@ from pressqa import present
 from pressqa.answer.engine import AnswerStream
 from pressqa.archive import Archive
 from pressqa.errors import ConfigError, PressQAError
-from pressqa.query.timeparse import typed_span
+from pressqa.query.timeparse import DATE_FORMS, typed_span
 from pressqa.settings import Settings
 from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, IngestProgress, IngestReport, QueryPlan, Release
 from pressqa.ui import render
@@ -129,10 +129,13 @@ def _months(per_month: dict[str, int]) -> pd.DataFrame:
     if months and _months_between(months[0], months[-1]) <= MAX_CHART_MONTHS:
         # Every month from the first to the last, so that quiet months show as gaps.
         months = [str(month) for month in pd.period_range(months[0], months[-1], freq="M")]
-    # Months as dates: the chart's axis is one of time, labelled sparsely ("Jan 2021").
-    return pd.DataFrame(
-        {"month": pd.to_datetime(months, format="%Y-%m"), "releases": [per_month.get(month, 0) for month in months]}
-    )
+    # Months as dates: the chart's axis is one of time, labelled sparsely ("Jan 2021"); a
+    # month pandas cannot hold as a date (pandas 2: outside 1677-2262) is left out.
+    frame = pd.DataFrame(
+        {"month": pd.to_datetime(months, format="%Y-%m", errors="coerce"),
+         "releases": [per_month.get(month, 0) for month in months]}
+    )  # fmt: skip
+    return frame.dropna()
 
 
 def _chart_top(per_month: dict[str, int]) -> int:
@@ -155,9 +158,9 @@ def _options(since: str, until: str, issuers: list[str] | None, generator: str, 
 def _typed_date(value: str | None, *, end: bool) -> dt.date | None:
     """The day a filter field names (the last of a month or year when ``end``), None when
     empty; raises ValueError saying what cannot be read."""
-    if not (value or "").strip():
+    if value is None or not value.strip():
         return None
-    first, last = typed_span(value or "")
+    first, last = typed_span(value)
     return last if end else first
 
 
@@ -183,10 +186,12 @@ def _date_checks(since: str, until: str, as_of: str) -> list[dict[str, Any]]:
 @dataclasses.dataclass
 class Sent:
     """The questions of a session on their way: ``waiting`` to be answered, oldest first,
-    and the one ``answering`` now (what "stop" gives back)."""
+    and the one ``answering`` now (what "stop" gives back); an answer started before the
+    latest stop writes nothing more."""
 
     waiting: list[str] = dataclasses.field(default_factory=list)
     answering: str | None = None
+    stops: int = 0  # times "stop" was pressed
 
 
 def _send(question: str, sent: Sent, *dates: str) -> str:
@@ -312,13 +317,16 @@ class ArchiveApp:
         if not question:
             yield (gr.skip(),) * ANSWER_OUTPUTS
             return
+        stops = sent.stops
         yield from self._answer(
             {"role": "user", "content": question},
             history,
             answers,
             lambda asking: self.archive.chat_stream(asking, **_options(since, until, issuers, generator, as_of)),
+            halted=lambda: sent.stops != stops,
         )
-        sent.answering = None
+        if sent.stops == stops:
+            sent.answering = None
 
     def _answer(
         self,
@@ -326,54 +334,65 @@ class ArchiveApp:
         history: list[dict[str, Any]],
         answers: list[Answer],
         answering: Callable[[list[dict[str, Any]]], AnswerStream],
+        halted: Callable[[], bool],
         kept: tuple[list[dict[str, Any]], list[Answer]] | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer to the message ``typed`` (``answering`` the conversation up to
-        it) into the chat, then show its sources.  On an error the conversation is shown as
-        it was (``kept``, else without the message, which goes back in the box)."""
-        # The history holds the message while it is answered, so that "stop" can give it back.
+        it) into the chat, then show its sources; the conversation's state changes only
+        then, and not at all once ``halted`` (stopped).  On an error the conversation is
+        shown as it was (``kept``, else without the message, which goes back in the box)."""
         asking = [*history, typed]
-        skipped = (gr.skip(),) * (ANSWER_OUTPUTS - 3)
-        yield (self._display(asking, answers, ""), asking, answers, *skipped)
+        # What the chat shows when stopped or failed; its last word, so that nothing half
+        # written comes back after "stop" has cleared it.
+        before = (self._display(*(kept or (history, answers))), *(gr.skip(),) * (ANSWER_OUTPUTS - 1))
+        yield (self._display(asking, answers, ""), *(gr.skip(),) * (ANSWER_OUTPUTS - 1))
         try:
             stream = answering(asking)
             text = ""
             for piece in stream:
+                if halted():
+                    yield before
+                    return
                 text += piece
                 yield (self._display(asking, answers, text), *(gr.skip(),) * (ANSWER_OUTPUTS - 1))
             answer = stream.answer
         except (PressQAError, ValueError) as err:
-            gr.Warning(str(err))
-            history, answers = kept or (history, answers)
-            back = gr.skip() if kept else typed["content"]  # to fix and send again
-            yield (self._display(history, answers), history, answers, *skipped[:-2], back, gr.skip())
+            if not halted():
+                gr.Warning(str(err))
+                back = gr.skip() if kept else typed["content"]  # to fix and send again
+                yield (*before[: ANSWER_OUTPUTS - 2], back, gr.skip())
+            else:
+                yield before
             return
-        yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
+        if halted():
+            yield before
+        else:
+            yield self._show(answer, [*asking, {"role": "assistant", "content": answer.text}], [*answers, answer])
 
     def stopped(self, sent: Sent, history: list[dict[str, Any]], answers: list[Answer]) -> tuple[Any, ...]:
         """The answer being written was stopped, and the questions waiting behind it: the
         conversation as it was before it, and the stopped question back in the box."""
         question = sent.answering or next(iter(sent.waiting), None)
         sent.answering, sent.waiting = None, []  # their events are cancelled: nothing will answer them
-        history = history[: 2 * len(answers)]  # without a question whose answer was under way
-        return self._display(history, answers), history, gr.skip() if question is None else question
+        sent.stops += 1  # and an answer that outruns its cancelling writes nothing more
+        return self._display(history, answers), gr.skip() if question is None else question
 
     def regenerate(
-        self, history: list[dict[str, Any]], answers: list[Answer], generator: str
+        self, sent: Sent, history: list[dict[str, Any]], answers: list[Answer], generator: str
     ) -> Iterator[tuple[Any, ...]]:
         """The last turn written again (a language model writes another answer), by the plan
         it was answered with: its filters, its chips, its reading as a follow-up or not."""
-        if not answers or answers[-1].plan is None:
+        plan = answers[-1].plan if answers else None
+        if plan is None:
             yield (gr.skip(),) * ANSWER_OUTPUTS
             return
-        last = answers[-1]
-        assert last.plan is not None
-        plan = last.plan
+        stops, asked = sent.stops, answers[-1].asked
         yield from self._answer(
             history[-2],
             history[:-2],
             answers[:-1],
-            lambda _: self.archive.ask_stream(plan, llm=generator, asked=last.asked),
+            lambda _: self.archive.ask_stream(plan, llm=generator, asked=asked),
+            halted=lambda: sent.stops != stops,
             kept=(history, answers),
         )
 
@@ -553,10 +572,10 @@ class ArchiveApp:
                 copy = gr.Textbox(elem_id="copy", show_label=False, lines=6, buttons=["copy"])
             with gr.Accordion("Filters and settings", open=True), gr.Row():
                 period = gr.Dropdown([ANY_TIME], value=ANY_TIME, label="Period", elem_id="period")
-                since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1, elem_id="since")
-                until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1, elem_id="until")
+                since = gr.Textbox(label="Published since", placeholder=DATE_FORMS, max_lines=1, elem_id="since")
+                until = gr.Textbox(label="Published until", placeholder=DATE_FORMS, max_lines=1, elem_id="until")
                 issuers = gr.Dropdown([], multiselect=True, label="Issuers", elem_id="issuers")
-                as_of = gr.Textbox(label="Ask as of (later releases left out)", placeholder="YYYY-MM-DD",
+                as_of = gr.Textbox(label="Ask as of (later releases left out)", placeholder=DATE_FORMS,
                                    max_lines=1, elem_id="as-of")  # fmt: skip
                 generator = gr.Dropdown(
                     self.llm_choices, value=OFFLINE[1], label="Answers written by", elem_id="generator"
@@ -609,12 +628,11 @@ class ArchiveApp:
             for field in (since, until):  # a date typed by hand is no preset
                 field.input(lambda: gr.update(value=None), None, [period], queue=False)
             regenerating = regenerate.click(
-                self.regenerate, [history, answers, generator], answer_outputs, concurrency_id="archive"
+                self.regenerate, [sent, history, answers, generator], answer_outputs, concurrency_id="archive"
             )
             answering.append(regenerating)
-            # The conversation is put back once the answering is cancelled, not before.
-            stop.click(None, cancels=answering).then(
-                self.stopped, [sent, history, answers], [chat, history, message], concurrency_limit=None
+            stop.click(
+                self.stopped, [sent, history, answers], [chat, message], cancels=answering, concurrency_limit=None
             )
             generator.change(
                 lambda chosen: (gr.update(visible=chosen != OFFLINE[1]),) * 2, [generator], [stop, regenerate]

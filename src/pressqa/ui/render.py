@@ -192,7 +192,7 @@ def overview(stats: ArchiveStats) -> str:
     return (
         f'<div class="pq-overview"><b>{stats.releases}</b> releases ({stats.duplicates} of them copies of '
         f"others, {stats.undated} undated), {stats.chunks} passages, {html.escape(_span(stats))}."
-        f"{_issuer_list(stats, 12)}</div>"
+        f"{_issuer_list(stats.issuers, 12)}</div>"
     )
 
 
@@ -200,10 +200,10 @@ def _span(stats: ArchiveStats) -> str:
     return f"{stats.first_date} to {stats.last_date}" if stats.first_date else "no dated releases"
 
 
-def _issuer_list(stats: ArchiveStats, shown: int) -> str:
+def _issuer_list(issuers: dict[str, int], shown: int) -> str:
     """The ``shown`` biggest issuers with their releases, and how many more there are."""
-    items = "".join(f"<li>{html.escape(issuer)}: {count}</li>" for issuer, count in list(stats.issuers.items())[:shown])
-    more = f"<li>and {len(stats.issuers) - shown} more</li>" if len(stats.issuers) > shown else ""
+    items = "".join(f"<li>{html.escape(issuer)}: {count}</li>" for issuer, count in list(issuers.items())[:shown])
+    more = f"<li>and {len(issuers) - shown} more</li>" if len(issuers) > shown else ""
     return f"<ul>{items}{more}</ul>"
 
 
@@ -214,9 +214,10 @@ def welcome(stats: ArchiveStats, has_examples: bool) -> str:
             '<div class="pq-welcome"><p>This archive is empty: add releases under "Archive" below '
             "(.txt, .md, .html, .pdf, .jsonl or a .zip of them), then ask.</p></div>"
         )
-    named = sum(issuer != UNKNOWN_ISSUER for issuer in stats.issuers)
+    named = {issuer: count for issuer, count in stats.issuers.items() if issuer != UNKNOWN_ISSUER}
+    issuers = f"{len(named)} named issuer{'' if len(named) == 1 else 's'}"
     start = "<p>Start with one of these, or ask your own:</p>" if has_examples else ""
     return (
-        f'<div class="pq-welcome"><p><b>{stats.releases}</b> releases from <b>{named}</b> named issuers, '
-        f"{html.escape(_span(stats))}.</p>{_issuer_list(stats, WELCOME_ISSUERS)}{start}</div>"
+        f'<div class="pq-welcome"><p><b>{stats.releases}</b> releases from {issuers}, '
+        f"{html.escape(_span(stats))}.</p>{_issuer_list(named, WELCOME_ISSUERS)}{start}</div>"
     )
