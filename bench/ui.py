@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import shutil
 import socket
 import statistics
@@ -100,7 +101,8 @@ def _ask_in_browser(chromium: str, url: str) -> tuple[list[float], float, float]
             page.fill("#message textarea", question)
             started = time.perf_counter()
             page.press("#message textarea", "Enter")
-            expect(page.locator('[data-testid="bot"]')).to_have_count(count, timeout=30_000)
+            # The answer's first words, not its bubble (shown as soon as the question is taken up).
+            expect(page.locator('[data-testid="bot"]').nth(count - 1)).to_have_text(re.compile(r"\S"), timeout=30_000)
             seconds.append(time.perf_counter() - started)
             page.wait_for_timeout(300)  # let the sources panel settle before the next question
         card = page.locator("#sources .pq-card").first

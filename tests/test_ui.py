@@ -87,7 +87,8 @@ def ask(page: Page, question: str) -> None:
     page.fill("#message textarea", question)
     page.press("#message textarea", "Enter")
     expect(page.locator(BOT)).to_have_count(answers + 1, timeout=20_000)
-    expect(page.locator("#sources")).not_to_be_empty(timeout=20_000)
+    # Answered once its sources are shown (the bubble appears as soon as the question is taken up).
+    expect(page.locator(f"#sources #turn-{answers}")).to_be_attached(timeout=20_000)
 
 
 def release_dates(page: Page) -> list[str]:
