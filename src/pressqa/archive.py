@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -30,6 +31,8 @@ from pressqa.retrieve.rerank import CrossEncoderReranker, Reranker
 from pressqa.retrieve.timeline import Match, matching_releases
 from pressqa.settings import Settings, load_settings
 from pressqa.store import Store
+from pressqa.sync.book import SourceBook
+from pressqa.sync.run import WebSync
 from pressqa.types import (
     UNKNOWN_ISSUER,
     Answer,
@@ -37,9 +40,12 @@ from pressqa.types import (
     ArchiveStats,
     Citation,
     Hit,
+    IngestProblem,
     IngestReport,
     QueryPlan,
     Release,
+    SyncReport,
+    SyncSource,
 )
 
 # The ``llm`` that names the offline extractive answerer, whatever ``Settings.llm`` says.
@@ -64,6 +70,8 @@ class Archive:
         self._embedder = embedder
         self._reranker = reranker
         self._chunker: Chunker | None = None
+        self._sources: SourceBook | None = None
+        self._syncing = threading.Lock()  # one sync at a time in this process (the page's button, the schedule)
 
     @classmethod
     def open(
@@ -136,6 +144,78 @@ class Archive:
         if self._chunker is None:
             self._chunker = Chunker.for_settings(self.settings)
         return self._chunker
+
+    def reopened(self) -> Archive:
+        """Another handle on this archive that shares its loaded model: for a writer in a
+        background thread (a scheduled sync) beside this one answering questions."""
+        return Archive.open(self.path, settings=self.settings, embedder=self._embedder, reranker=self._reranker)
+
+    @property
+    def sources(self) -> SourceBook:
+        """The feeds, sitemaps, listing pages and folders the archive syncs from.
+
+        >>> archive.sources.add("https://www.example.gov/news/rss.xml", every="1h")  # doctest: +SKIP
+        >>> [source.name for source in archive.sources.list()]                       # doctest: +SKIP
+        """
+        if self._sources is None:
+            self._sources = SourceBook(self.path, read_only=self._store.read_only)
+        return self._sources
+
+    def sync(self, source: str | None = None, *, due_only: bool = False) -> list[SyncReport]:
+        """Fetch what is new or changed at each source (or the one named) and ingest it; with
+        ``due_only``, only sources whose ``every`` has passed since their last sync.
+
+        A page or file that cannot be fetched or read is listed in its report's ``failed``;
+        the rest of the run goes on.  Each batch of pages is ingested as it is fetched, so a
+        killed sync keeps what it ingested and the next one fetches the rest.
+        """
+        with self.syncing():
+            chosen = [self.sources.named(source)] if source else self.sources.list()
+            reports = []
+            for each in chosen:
+                started = dt.datetime.now(dt.UTC)
+                if due_only and not each.due(started):
+                    continue
+                report = self._sync_folder(each) if each.kind == "folder" else self._sync_web(each)
+                self.sources.synced(report, started)
+                reports.append(report)
+            return reports
+
+    def syncing(self) -> threading.Lock:
+        """Held while this handle syncs (one sync at a time: a page's button, the schedule)."""
+        return self._syncing
+
+    def sync_paths(self, source: str, paths: Iterable[Path]) -> SyncReport:
+        """Ingest files of a folder source that changed (as a watcher saw them)."""
+        with self.syncing():
+            chosen = self.sources.named(source)
+            started = dt.datetime.now(dt.UTC)
+            report = self._sync_folder(chosen, list(paths))
+            self.sources.synced(report, started)
+            return report
+
+    def _sync_web(self, source: SyncSource) -> SyncReport:
+        def ingest(releases: Sequence[Release | IngestProblem]) -> IngestReport:
+            with WriteLock(self.path), out_of_space_named(self.path):
+                self._store.recover()
+                return IngestRun(self._store, self._embedder, self.chunker, self.settings).run_items(releases)
+
+        def stored(doc_id: str) -> bool:
+            return self._store.content_hash(doc_id) is not None
+
+        return WebSync(self.sources, self.settings, ingest, stored).run(source)
+
+    def _sync_folder(self, source: SyncSource, paths: list[Path] | None = None) -> SyncReport:
+        report = self.ingest(paths or [Path(source.location)])
+        return SyncReport(
+            source.name,
+            added=report.added,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            failed=report.failed,
+            undated=report.undated,
+            seconds=report.seconds,
+        )
 
     def delete(self, *doc_ids: str) -> int:
         """Remove releases from the store and both indexes; returns the chunks removed.
@@ -400,6 +480,8 @@ class Archive:
             return self._store.check(repair=True, force=force, adopt=lambda groups: adopt(self._store, deduper, groups))
 
     def close(self) -> None:
+        if self._sources is not None:
+            self._sources.close()
         self._store.close()
 
     def __enter__(self) -> Archive:

@@ -21,7 +21,8 @@ from pressqa.answer.timeline import TIMELINE_ITEMS
 from pressqa.llms.backends import load_llm
 from pressqa.query.timeparse import DATE_FORMS, typed_span
 from pressqa.settings import load_settings
-from pressqa.types import IngestProgress, IngestReport, printable
+from pressqa.sync.book import DEFAULT_EVERY, every_label
+from pressqa.types import IngestProgress, IngestReport, SyncReport, printable
 
 EXIT_ERROR = 1
 EXIT_SOME_INPUTS_FAILED = 3
@@ -224,15 +225,73 @@ def cmd_serve(args: argparse.Namespace) -> int:
             llm=args.llm,
             insecure=args.insecure,
             allowed_hosts=args.allow_host,
+            sync=args.sync,
         )
     except OSError as err:  # the port is taken, or the address is not this machine's
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {err}") from None
     print(f"pressqa: serving {url} (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
-    app.blocks.close()
-    app.archive.close()
+    app.close()
     return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    with _open(args, create=args.action == "add") as archive:
+        if args.action == "add":
+            source = archive.sources.add(args.location, name=args.name, every=args.every, issuer=args.issuer)
+            print(f"added source {source.name}: {source.location} (every {every_label(source.every)}); "
+                  f"`pressqa sync --archive {archive.path}` fetches it now")  # fmt: skip
+            return 0
+        if args.action == "remove":
+            source = archive.sources.remove(args.name)
+            print(f"removed source {source.name} ({source.location}); its releases stay in the archive")
+            return 0
+        sources = archive.sources.list()
+    if args.json:
+        print_json([dataclasses.asdict(source) for source in sources])
+        return 0
+    if not sources:
+        print("No sources yet: pressqa sources add URL|FOLDER [--every 1h] [--issuer NAME]")
+    for source in sources:
+        print(f"{source.name}  {source.location}")
+        found = f", found {source.found}" if source.found else ""
+        issuer = f", issuer {source.issuer}" if source.issuer else ""
+        print(f"    every {every_label(source.every)}{issuer}{found}")
+        print(f"    {present.last_sync(source)}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        reports = archive.sync(args.source)
+        for report in reports:
+            _print_sync(report, args.json)
+        if not args.watch:
+            return EXIT_SOME_INPUTS_FAILED if any(report.failed for report in reports) else 0
+        from pressqa.sync.schedule import watch
+
+        print("pressqa: watching the folder sources and syncing web sources when due (Ctrl-C stops)", flush=True)
+        stop = threading.Event()
+        try:
+            watch(archive, stop, lambda report: _print_sync(report, args.json))
+        except KeyboardInterrupt:
+            stop.set()
+    return 0
+
+
+def _print_sync(report: SyncReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(dataclasses.asdict(report), default=_json_default, ensure_ascii=False), flush=True)
+        return
+    print(f"{report.source}: {present.sync_counts(report)}")
+    for url in report.undated:
+        print(f"  undated (stored without a publication date): {printable(url)}")
+    for problem in report.failed:
+        print(f"  FAILED {problem.shown()}")
+    if report.left:
+        print(f"  {report.left} page(s) left for the next sync (PRESSQA_SYNC_MAX_PAGES)")
+    sys.stdout.flush()
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -348,19 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        sub.add_argument(
-            "--archive",
-            type=Path,
-            default=None,
-            help="archive directory (default: $PRESSQA_ARCHIVE or ./pressqa-archive)",
-        )
-        sub.add_argument(
-            "--chroma-url",
-            default=None,
-            metavar="URL",
-            help="keep the chunks on this Chroma server, e.g. http://127.0.0.1:8000 (default: $PRESSQA_CHROMA_URL, "
-            "else in the archive folder)",
-        )
+        _add_archive_options(sub, None)
         sub.set_defaults(handler=handler)
         return sub
 
@@ -462,6 +509,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="also answer requests for this host name, e.g. the name a proxy serves the page under "
         "(loopback names and --host are always answered; repeatable)",
     )
+    serve.add_argument(
+        "--sync", action="store_true", help="sync each of the archive's sources when due, in the background"
+    )
+
+    sources = command(
+        "sources",
+        cmd_sources,
+        "List, add or remove the feeds, sitemaps, press-room pages and folders an archive syncs from.",
+        'pressqa sources add https://www.example.gov/news/rss.xml --every 1h --issuer "Ministry of Defence"',
+    )
+    actions = sources.add_subparsers(dest="action", metavar="ACTION")
+    add = actions.add_parser(
+        "add",
+        help="add a source: an RSS/Atom feed, a sitemap, a press-release listing page, a site's home page "
+        "(its feed or sitemap is found) or a folder",
+    )
+    add.add_argument("location", metavar="URL_OR_FOLDER")
+    add.add_argument("--name", help="what to call it (default: the host or the folder's name)")
+    add.add_argument(
+        "--every",
+        default=every_label(DEFAULT_EVERY),
+        metavar="DURATION",
+        help="how often `serve --sync` and `sync --watch` sync it: 90s, 30m, 1h, 2d "
+        f"(default {every_label(DEFAULT_EVERY)})",
+    )
+    add.add_argument("--issuer", help="the issuing body of its releases (default: read from each page or feed)")
+    remove = actions.add_parser("remove", help="stop syncing a source (its releases stay in the archive)")
+    remove.add_argument("name")
+    listed = actions.add_parser("list", help="list the sources with their last sync (the default)")
+    sources.add_argument("--json", action="store_true", help="print the sources as JSON")
+    listed.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the sources as JSON")
+    for action in (add, remove, listed):
+        _add_archive_options(action, argparse.SUPPRESS)
+
+    sync = command(
+        "sync",
+        cmd_sync,
+        "Fetch what is new or changed at the archive's sources and ingest it (exit 3 if a page failed).",
+        "pressqa sync --archive my-archive --source mod",
+    )
+    sync.add_argument("--source", metavar="NAME", help="sync only this source (default: all)")
+    sync.add_argument(
+        "--watch",
+        action="store_true",
+        help="then keep going: ingest files as they appear in folder sources, sync web sources when due",
+    )
+    sync.add_argument("--json", action="store_true", help="print each source's sync report as a line of JSON")
 
     evaluate = command(
         "eval",
@@ -481,6 +575,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, default=Path("eval-report"), help="report folder (default eval-report)")
     evaluate.add_argument("-q", "--quiet", action="store_true", help="no progress bar while ingesting --corpus")
     return parser
+
+
+def _add_archive_options(sub: argparse.ArgumentParser, default: Any) -> None:
+    """``--archive`` and ``--chroma-url``; a sub-subcommand passes ``argparse.SUPPRESS`` so that
+    its unset options leave what its parent command read."""
+    sub.add_argument(
+        "--archive",
+        type=Path,
+        default=default,
+        help="archive directory (default: $PRESSQA_ARCHIVE or ./pressqa-archive)",
+    )
+    sub.add_argument(
+        "--chroma-url",
+        default=default,
+        metavar="URL",
+        help="keep the chunks on this Chroma server, e.g. http://127.0.0.1:8000 (default: $PRESSQA_CHROMA_URL, "
+        "else in the archive folder)",
+    )
 
 
 def _add_filters(sub: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pressqa.types import Answer, Citation, IngestReport, QueryPlan, SearchFilters
+from pressqa.types import Answer, Citation, IngestReport, QueryPlan, SearchFilters, SyncReport, SyncSource
 
 PLAN_USE = {
     "boost": "favoured, not enforced",
@@ -93,6 +93,22 @@ def report_counts(report: IngestReport) -> str:
         f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, {moved}"
         f"{len(report.duplicates)} duplicates, {report.failed_count} failed"
     )
+
+
+def sync_counts(report: SyncReport) -> str:
+    """``3 added, 1 updated, 2 unchanged, 40 not modified, 1 failed (45 requests, 2.1 s)``."""
+    requests = f"{report.requests} requests, " if report.requests else ""
+    return (
+        f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
+        f"{report.not_modified} not modified, {len(report.failed)} failed ({requests}{report.seconds:.1f} s)"
+    )
+
+
+def last_sync(source: SyncSource) -> str:
+    """``last sync 2026-12-02 15:04 UTC: 3 added, ...`` or ``never synced``."""
+    if source.last_sync is None or source.last_report is None:
+        return "never synced"
+    return f"last sync {source.last_sync:%Y-%m-%d %H:%M} UTC: {sync_counts(source.last_report)}"
 
 
 def unlisted_heading(report: IngestReport) -> str:

@@ -108,6 +108,28 @@ class Settings(BaseSettings):
         "or llamacpp:/path/model.gguf.",
     )
     llm_timeout: float = Field(120.0, description="Seconds to wait for a language model's reply.")
+    sync_user_agent: str = Field(
+        "pressqa/0.1 (press-release archive sync; respects robots.txt)",
+        description="User-Agent of every request a sync makes; robots.txt rules for it apply.",
+    )
+    sync_delay_s: float = Field(
+        1.0, ge=0, description="Seconds between two requests to one host (a longer robots.txt Crawl-delay wins)."
+    )
+    sync_per_host: int = Field(2, ge=1, description="Requests a sync has open to one host at once.")
+    sync_workers: int = Field(8, ge=1, description="Requests a sync has open in all.")
+    sync_timeout_s: float = Field(30.0, gt=0, description="Seconds a request may take, its whole body included.")
+    sync_retries: int = Field(3, ge=0, description="Retries of a request answered 429 or 5xx, or cut off.")
+    sync_backoff_s: float = Field(
+        1.0, ge=0, description="First wait before a retry, doubled each time (a server's Retry-After wins)."
+    )
+    sync_max_redirects: int = Field(5, ge=0, description="Redirects a request may follow.")
+    sync_max_page_mb: float = Field(5.0, gt=0, description="Largest page or feed a sync reads, in MiB.")
+    sync_max_pages: int = Field(
+        1000, ge=1, description="Most release pages one sync of a source fetches; the rest wait for the next."
+    )
+    sync_batch_pages: int = Field(
+        50, ge=1, description="Pages fetched before they are ingested, so a killed sync keeps what it ingested."
+    )
 
     @model_validator(mode="after")
     def _chunks_fit_the_window(self) -> Settings:

@@ -370,3 +370,51 @@ class Answer:
     def filters(self) -> QueryPlan | None:
         """What was applied and inferred: the search plan."""
         return self.plan
+
+
+SourceKind = Literal["web", "folder"]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSource:
+    """A place an archive keeps itself current from: a web address (an RSS/Atom feed, a
+    sitemap, a press-room listing page or a site's home page) or a folder of releases.
+
+    ``every`` is seconds between scheduled syncs; ``issuer`` names who issues its releases
+    (default: read from each page or feed).  ``found`` is the feed or sitemap found on a
+    home page, synced in its place.  ``last_sync`` and ``last_report`` are of its last sync.
+    """
+
+    name: str
+    location: str
+    kind: SourceKind
+    every: int
+    issuer: str | None = None
+    found: str | None = None
+    last_sync: dt.datetime | None = None
+    last_report: SyncReport | None = None
+
+    def due(self, now: dt.datetime) -> bool:
+        return self.last_sync is None or (now - self.last_sync).total_seconds() >= self.every
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one sync of a source did.
+
+    ``requests`` counts every HTTP request made (robots.txt included), ``not_modified`` the
+    pages and listings a conditional request found unchanged; ``failed`` names each URL (or
+    file) that could not be fetched or read, and why; ``undated`` lists pages stored without
+    a publication date; ``left`` counts pages left for the next sync by the per-run cap.
+    """
+
+    source: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: int = 0
+    failed: tuple[IngestProblem, ...] = ()
+    undated: tuple[str, ...] = ()
+    requests: int = 0
+    not_modified: int = 0
+    left: int = 0
+    seconds: float = 0.0

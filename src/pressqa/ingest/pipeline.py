@@ -61,12 +61,20 @@ class IngestRun:
     def run(
         self, paths: Iterable[Path], fields: RecordFields | None, progress: ProgressCallback | None
     ) -> IngestReport:
-        started = time.perf_counter()
         paths = list(paths)
         reader = InputReader(self.settings, fields)
-        total = reader.count(paths) if progress else None
+        return self.run_items(reader.read(paths), reader.count(paths) if progress else None, progress)
+
+    def run_items(
+        self,
+        items: Iterable[Release | IngestProblem],
+        total: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Ingest releases read elsewhere (a sync's web pages), problems of reading them included."""
+        started = time.perf_counter()
         read = 0
-        for read, item in enumerate(reader.read(paths), 1):
+        for read, item in enumerate(items, 1):
             wrote_batch = self._take(item)
             if progress and (wrote_batch or read % 200 == 0):
                 progress(IngestProgress(read, total, self.chunks_added))

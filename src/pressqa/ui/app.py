@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,17 @@ from pressqa.archive import Archive
 from pressqa.errors import ConfigError, PressQAError
 from pressqa.query.timeparse import DATE_FORMS, typed_span
 from pressqa.settings import Settings
-from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, IngestProgress, IngestReport, QueryPlan, Release
+from pressqa.sync.schedule import run_due
+from pressqa.types import (
+    UNKNOWN_ISSUER,
+    Answer,
+    ArchiveStats,
+    IngestProgress,
+    IngestReport,
+    QueryPlan,
+    Release,
+    SyncReport,
+)
 from pressqa.ui import render
 from pressqa.ui.guard import LOOPBACK_NAMES, guarded, served_names
 
@@ -237,6 +248,8 @@ class ArchiveApp:
 
     def __init__(self, archive: Archive, *, llm: str | None = None) -> None:
         self.archive = archive
+        self._syncer: Archive | None = None  # writes what syncs fetch, beside the archive answering
+        self._stop_schedule = threading.Event()
         configured = [spec for spec in dict.fromkeys([llm, archive.settings.llm]) if spec]
         self.llm_choices = [OFFLINE, *((spec, spec) for spec in configured)]  # (label, value)
         # Exported conversations, until the server stops (Gradio serves copies from its cache).
@@ -503,6 +516,41 @@ class ArchiveApp:
             return (render.escape_markdown(f"Upload failed: {err}"), *self._overview())
         return (_report_markdown(report), *self._overview())
 
+    @property
+    def syncer(self) -> Archive:
+        if self._syncer is None:
+            self._syncer = self.archive.reopened()
+        return self._syncer
+
+    def sources_view(self) -> str:
+        return render.sources_table(self.archive.sources.list())
+
+    def sync_now(self) -> tuple[Any, ...]:
+        """Sync every source now (answers go on meanwhile), then show what it did."""
+        try:
+            done = render.sync_report(self.syncer.sync())
+        except PressQAError as err:
+            done = render.escape_markdown(f"Sync failed: {err}")
+        return (done, self.sources_view(), *self._overview())
+
+    def schedule_syncs(self) -> None:
+        """Sync each source when due, in a background thread, until ``close``."""
+
+        def reported(report: SyncReport) -> None:
+            log.info("synced %s: %s", report.source, present.sync_counts(report))
+
+        threading.Thread(
+            target=run_due, args=(self.syncer, self._stop_schedule, reported), name="pressqa-sync", daemon=True
+        ).start()
+
+    def close(self) -> None:
+        self._stop_schedule.set()
+        self.blocks.close()
+        if self._syncer is not None:
+            with self._syncer.syncing():  # a sync under way finishes its batch first
+                self._syncer.close()
+        self.archive.close()
+
     def feedback(self, like: gr.LikeData, answers: list[Answer]) -> None:
         """A thumb on an answer, appended to the archive's feedback file."""
         index = like.index[0] if isinstance(like.index, (list, tuple)) else like.index
@@ -588,6 +636,11 @@ class ArchiveApp:
                             file_count="multiple", file_types=UPLOAD_TYPES, label="Add releases", elem_id="upload"
                         )
                         report = gr.Markdown(elem_id="report", min_height=80)
+                with gr.Accordion("Sources: feeds, sitemaps, press-room pages, folders", open=False):
+                    sources_table = gr.Markdown(elem_id="sync-sources")
+                    with gr.Row():
+                        sync_now = gr.Button("Sync now", elem_id="sync-now", size="sm", scale=0, min_width=100)
+                        sync_report = gr.Markdown(elem_id="sync-report")
                 per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None],
                                        x_axis_format="%b %Y", y_axis_format="d", elem_id="archive-chart")  # fmt: skip
 
@@ -655,6 +708,10 @@ class ArchiveApp:
             files.upload(self.ingest, [files], [report, *overview], concurrency_id="archive", show_progress_on=[files])
             chat.like(self.feedback, [answers], None, concurrency_id="archive")
             blocks.load(self._overview, None, overview, concurrency_id="archive")
+            # A sync fetches and embeds beside the answers: it waits only for another sync.
+            sync_now.click(self.sync_now, None, [sync_report, sources_table, *overview], concurrency_id="sync")
+            blocks.load(self.sources_view, None, [sources_table], concurrency_limit=None)
+            gr.Timer(60).tick(self.sources_view, None, [sources_table], concurrency_limit=None)  # scheduled syncs
         blocks_app: gr.Blocks = blocks
         return blocks_app
 
@@ -683,6 +740,7 @@ def serve(
     llm: str | None = None,
     insecure: bool = False,
     allowed_hosts: Sequence[str] = (),
+    sync: bool = False,
 ) -> tuple[ArchiveApp, str]:
     """Serve the archive's page in a background thread; returns the app and its URL.
 
@@ -690,6 +748,7 @@ def serve(
     the archive and add releases to it, so that needs ``auth`` (or ``insecure``).  Requests
     are answered only for the loopback names, ``host`` and ``allowed_hosts`` (the names a
     proxy or DNS gives the machine), from the page's own origin: see ``ui/guard.py``.
+    With ``sync``, each of the archive's sources is synced when due, in the background.
     """
     if host not in LOOPBACK_NAMES and auth is None:
         if not insecure:
@@ -719,4 +778,6 @@ def serve(
         js=JS,
         app_kwargs={"lifespan": guarded(served_names(host, allowed_hosts))},
     )
+    if sync:
+        app.schedule_syncs()
     return app, url

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 from pressqa import present
 from pressqa.answer.verify import MARKER
-from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, Citation, Hit
+from pressqa.sync.book import every_label
+from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, Citation, Hit, SyncReport, SyncSource
 
 # Characters that markdown would read as formatting or links in a quoted release.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~>$])")
@@ -221,3 +222,37 @@ def welcome(stats: ArchiveStats, has_examples: bool) -> str:
         f'<div class="pq-welcome"><p><b>{stats.releases}</b> releases from {issuers}, '
         f"{html.escape(_span(stats))}.</p>{_issuer_list(named, WELCOME_ISSUERS)}{start}</div>"
     )
+
+
+FAILED_SHOWN = 5  # failures listed per source on the page; `pressqa sources` and sync reports have all
+
+
+def sources_table(sources: Sequence[SyncSource]) -> str:
+    """The archive's sources with their last sync: what it added and what failed."""
+    if not sources:
+        return "No sources yet. Add a feed, sitemap, press-room page or folder with `pressqa sources add URL`."
+    lines = ["| source | address | every | last sync |", "| --- | --- | --- | --- |"]
+    failures = []
+    for source in sources:
+        lines.append(
+            f"| {escape_markdown(source.name)} | {escape_markdown(source.found or source.location)} | "
+            f"{every_label(source.every)} | {escape_markdown(present.last_sync(source))} |"
+        )
+        report = source.last_report
+        for problem in report.failed[:FAILED_SHOWN] if report else ():
+            failures.append(f"- {escape_markdown(source.name)}: {escape_markdown(problem.shown())}")
+        if report and len(report.failed) > FAILED_SHOWN:
+            failures.append(f"- {escape_markdown(source.name)}: {len(report.failed) - FAILED_SHOWN} more failed")
+    return "\n".join(lines + (["", "**Failed at the last sync**", *failures] if failures else []))
+
+
+def sync_report(reports: Sequence[SyncReport]) -> str:
+    """What a "sync now" did, per source."""
+    if not reports:
+        return "No sources to sync."
+    lines = []
+    for report in reports:
+        lines.append(f"**{escape_markdown(report.source)}**: {escape_markdown(present.sync_counts(report))}")
+        lines += [f"- undated: {escape_markdown(url)}" for url in report.undated[:FAILED_SHOWN]]
+        lines += [f"- failed: {escape_markdown(problem.shown())}" for problem in report.failed[:FAILED_SHOWN]]
+    return "\n".join(lines)

@@ -1,0 +1,199 @@
+"""What a fetched document holds: the release links of a feed, sitemap or listing page, or
+one release (an HTML page or a PDF), read with feedparser, lxml, courlan and trafilatura."""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from pressqa.errors import IngestError
+from pressqa.ingest.readers import parse_html, parse_pdf
+from pressqa.sync.fetch import FetchError, Page
+from pressqa.types import Release
+
+ListingKind = Literal["feed", "sitemap", "sitemap-index", "listing", "home"]
+_XML_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<urlset|<sitemapindex)", re.IGNORECASE)
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
+_FEED_PATH = re.compile(r"(\.(xml|rss|atom)$|/(feed|rss|atom)s?(/|\.|$))", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A release page a listing points to, with what the listing says of it."""
+
+    url: str
+    title: str | None = None
+    date: dt.date | None = None  # the publication date a feed gives
+    changed: dt.datetime | None = None  # a feed item's update time or a sitemap's lastmod
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    kind: ListingKind
+    links: tuple[Link, ...] = ()
+    title: str | None = None  # a feed's title: who issues its items, unless told otherwise
+    found: tuple[str, ...] = ()  # for a home page: the feeds it names
+
+
+def page_url(url: str) -> str:
+    """The form of a URL used to know it again: no fragment, scheme and host in lower case."""
+    import courlan
+
+    bare, _ = urldefrag(url.strip())
+    return courlan.normalize_url(bare) if courlan.is_valid_url(bare) else bare
+
+
+def release_id(url: str) -> str:
+    """A release's id from its canonical URL: the same page is one release however found."""
+    host = (urlsplit(url).hostname or "web").removeprefix("www.")
+    return f"{host}-{hashlib.sha1(page_url(url).encode()).hexdigest()[:12]}"
+
+
+def read_listing(page: Page) -> Listing:
+    """The links of a feed, sitemap (index) or listing page; a site's home page (path ``/``)
+    also names the feeds it advertises.  Raises ``FetchError`` for anything else."""
+    body = page.body
+    if page.content_type == "application/pdf" or body.startswith(b"%PDF"):
+        raise FetchError(page.url, "a PDF document, not a feed, sitemap or listing page")
+    if _XML_START.match(body) or (page.content_type.endswith("xml") and not _HTML_START.match(body)):
+        return _read_xml(page)
+    if page.content_type not in ("", "text/html", "application/xhtml+xml") and not _HTML_START.match(body):
+        raise FetchError(page.url, f"{page.content_type} content, not a feed, sitemap or HTML page")
+    if _FEED_PATH.search(urlsplit(page.requested).path):
+        raise FetchError(page.url, "an HTML page where a feed was expected (the address looks like a feed's)")
+    html = _decoded(page)
+    if urlsplit(page.url).path in ("", "/"):
+        return Listing("home", found=tuple(_advertised_feeds(html, page.url)))
+    return Listing("listing", links=tuple(Link(url) for url in _release_links(html, page.url)))
+
+
+def read_release(page: Page, link: Link, *, issuer: str | None, feed_title: str | None) -> Release:
+    """The release a page holds.  Its date is the feed item's, else the page's metadata
+    (trafilatura's htmldate), else a dateline in its text; none is never today."""
+    origin = page.url
+    if page.content_type == "application/pdf" or page.body.startswith(b"%PDF"):
+        release = parse_pdf(page.body, doc_id="web", origin=origin)
+        url, title = page.url, link.title or release.title  # a PDF's first line is a poor title
+    elif _HTML_START.match(page.body) or page.content_type in ("text/html", "application/xhtml+xml"):
+        release = parse_html(_decoded(page), doc_id="web", origin=origin)
+        url, title = _canonical(release.url, page.url), release.title
+    else:
+        raise IngestError(origin, f"{page.content_type or 'unknown'} content, not an HTML page or a PDF")
+    return dataclasses.replace(
+        release,
+        doc_id=release_id(url),
+        url=url,
+        title=title,
+        source=issuer or release.source or feed_title,
+        date=link.date or release.date,
+        id_from_location=False,
+    )
+
+
+def _canonical(declared: str | None, fetched: str) -> str:
+    """The page's canonical URL if it declares one on its own site, else where it was fetched."""
+    if declared:
+        absolute = urljoin(fetched, declared)
+        if urlsplit(absolute).hostname == urlsplit(fetched).hostname:
+            return absolute
+    return fetched
+
+
+def _decoded(page: Page) -> str:
+    charset = "utf-8"
+    found = re.search(rb"charset=[\"']?([\w-]+)", page.body[:2048])
+    if found:
+        charset = found.group(1).decode("ascii")
+    try:
+        return page.body.decode(charset, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return page.body.decode("utf-8", errors="replace")
+
+
+def _read_xml(page: Page) -> Listing:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+    try:
+        root = etree.fromstring(page.body, parser)
+    except etree.XMLSyntaxError as err:
+        raise FetchError(page.url, f"malformed XML ({err})") from None
+    tag = etree.QName(root).localname.lower()
+    if tag in ("urlset", "sitemapindex"):
+        links = []
+        for entry in root:
+            if not isinstance(entry.tag, str):
+                continue
+            fields = {
+                etree.QName(child).localname: (child.text or "").strip()
+                for child in entry
+                if isinstance(child.tag, str)
+            }
+            if fields.get("loc"):
+                links.append(Link(urljoin(page.url, fields["loc"]), changed=_lastmod(fields.get("lastmod"))))
+        return Listing("sitemap" if tag == "urlset" else "sitemap-index", links=tuple(links))
+    if tag in ("rss", "feed", "rdf"):
+        return _read_feed(page)
+    raise FetchError(page.url, f"XML whose root is <{tag}>, not an RSS/Atom feed or a sitemap")
+
+
+def _read_feed(page: Page) -> Listing:
+    import feedparser
+
+    feed = feedparser.parse(page.body, response_headers={"content-location": page.url})
+    links = []
+    for entry in feed.entries:
+        href = entry.get("link") or next(
+            (link.get("href") for link in entry.get("links", []) if link.get("href")), None
+        )
+        if not href:
+            continue
+        published = entry.get("published_parsed") or entry.get("updated_parsed")
+        updated = entry.get("updated_parsed") or published
+        links.append(
+            Link(
+                urljoin(page.url, href),
+                title=(entry.get("title") or "").strip() or None,
+                date=dt.date(*published[:3]) if published else None,
+                changed=dt.datetime.fromtimestamp(calendar.timegm(updated), dt.UTC) if updated else None,
+            )
+        )
+    title = (feed.feed.get("title") or "").strip() or None
+    return Listing("feed", links=tuple(links), title=title)
+
+
+def _lastmod(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _advertised_feeds(html: str, url: str) -> list[str]:
+    from trafilatura.feeds import FeedParameters, determine_feed
+
+    host = urlsplit(url).hostname or ""
+    return determine_feed(html, FeedParameters(url, host, url))
+
+
+def _release_links(html: str, url: str) -> list[str]:
+    """Links of a listing page to its releases: same-site pages below the listing's own path
+    (a ministry's /news/ lists /news/2021/...), or else any same-site article link; menus,
+    tag and pagination pages left out (courlan's filters)."""
+    import courlan
+
+    links = sorted(courlan.extract_links(html, url=url, external_bool=False, with_nav=False))
+    base = urlsplit(url).path.rstrip("/") + "/"
+    own = page_url(url)
+    below = [link for link in links if urlsplit(link).path.startswith(base) and page_url(link) != own]
+    chosen = below or [link for link in links if page_url(link) != own and urlsplit(link).path.count("/") >= 2]
+    return list(dict.fromkeys(page_url(link) for link in chosen))
