@@ -15,7 +15,7 @@ import pytest
 from conftest import SAMPLE_ARCHIVE
 from pressqa.cli import EXIT_ERROR, EXIT_SOME_INPUTS_FAILED, build_parser, main
 
-COMMANDS = ["ingest", "stats", "check", "delete", "search", "ask", "chat", "serve", "eval"]
+COMMANDS = ["ingest", "stats", "check", "delete", "search", "ask", "chat", "serve", "sources", "sync", "eval"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

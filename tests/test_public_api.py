@@ -30,6 +30,8 @@ def test_exported_names_are_pinned() -> None:
             "Settings",
             "SettingsMismatchError",
             "StoreError",
+            "SyncReport",
+            "SyncSource",
             "TimeSpan",
             "__version__",
         ]

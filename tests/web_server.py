@@ -40,6 +40,7 @@ class Doc:
 class Request:
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def conditional(self) -> bool:

@@ -44,6 +44,8 @@ from pressqa.types import (  # noqa: E402
     QueryPlan,
     Release,
     SearchFilters,
+    SyncReport,
+    SyncSource,
     TimeSpan,
 )
 
@@ -74,6 +76,8 @@ __all__ = [
     "Settings",
     "SettingsMismatchError",
     "StoreError",
+    "SyncReport",
+    "SyncSource",
     "TimeSpan",
     "__version__",
 ]

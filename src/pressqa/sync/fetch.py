@@ -130,8 +130,10 @@ class Fetcher:
         host = urlsplit(url).netloc.lower()
         with self._lock:
             if host not in self._hosts:
-                self._hosts[host] = _Host(self.settings.sync_per_host, max(self.settings.sync_delay_s, delay))
-            return self._hosts[host]
+                self._hosts[host] = _Host(self.settings.sync_per_host, self.settings.sync_delay_s)
+            found = self._hosts[host]
+            found.interval = max(found.interval, delay)  # robots.txt's Crawl-delay, once it is read
+            return found
 
     def _request(self, url: str, headers: dict[str, str], delay: float) -> tuple[int, httpx.Headers, bytes]:
         """One GET, retried on 429/5xx and on a connection that fails or stalls."""

@@ -20,6 +20,7 @@ from pressqa.types import Release
 ListingKind = Literal["feed", "sitemap", "sitemap-index", "listing", "home"]
 _XML_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<urlset|<sitemapindex)", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
+_NOT_A_RELEASE = re.compile(r"\.(css|js|json|png|jpe?g|gif|svg|webp|ico|zip|mp[34]|xml|rss)$", re.IGNORECASE)
 _FEED_PATH = re.compile(r"(\.(xml|rss|atom)$|/(feed|rss|atom)s?(/|\.|$))", re.IGNORECASE)
 
 
@@ -79,10 +80,10 @@ def read_release(page: Page, link: Link, *, issuer: str | None, feed_title: str 
     origin = page.url
     if page.content_type == "application/pdf" or page.body.startswith(b"%PDF"):
         release = parse_pdf(page.body, doc_id="web", origin=origin)
-        url, title = page.url, link.title or release.title  # a PDF's first line is a poor title
+        url, title = page_url(page.url), link.title or release.title  # a PDF's first line is a poor title
     elif _HTML_START.match(page.body) or page.content_type in ("text/html", "application/xhtml+xml"):
         release = parse_html(_decoded(page), doc_id="web", origin=origin)
-        url, title = _canonical(release.url, page.url), release.title
+        url, title = page_url(_canonical(release.url, page.url)), release.title
     else:
         raise IngestError(origin, f"{page.content_type or 'unknown'} content, not an HTML page or a PDF")
     return dataclasses.replace(
@@ -155,7 +156,8 @@ def _read_feed(page: Page) -> Listing:
         if not href:
             continue
         published = entry.get("published_parsed") or entry.get("updated_parsed")
-        updated = entry.get("updated_parsed") or published
+        # Atom's <updated> is when an entry last changed; RSS has no such field.
+        updated = entry.get("updated_parsed") if feed.version.startswith("atom") else None
         links.append(
             Link(
                 urljoin(page.url, href),
@@ -187,13 +189,31 @@ def _advertised_feeds(html: str, url: str) -> list[str]:
 
 def _release_links(html: str, url: str) -> list[str]:
     """Links of a listing page to its releases: same-site pages below the listing's own path
-    (a ministry's /news/ lists /news/2021/...), or else any same-site article link; menus,
-    tag and pagination pages left out (courlan's filters)."""
+    (a ministry's /news/ lists /news/2021/...), or else any same-site page two levels deep;
+    menus, log-in, tag and pagination pages left out (courlan's filters)."""
     import courlan
+    from lxml import html as lxml_html
 
-    links = sorted(courlan.extract_links(html, url=url, external_bool=False, with_nav=False))
-    base = urlsplit(url).path.rstrip("/") + "/"
+    try:
+        tree = lxml_html.fromstring(html)
+    except (ValueError, lxml_html.etree.ParserError):
+        return []
+    host = urlsplit(url).netloc
     own = page_url(url)
-    below = [link for link in links if urlsplit(link).path.startswith(base) and page_url(link) != own]
-    chosen = below or [link for link in links if page_url(link) != own and urlsplit(link).path.count("/") >= 2]
-    return list(dict.fromkeys(page_url(link) for link in chosen))
+    links = []
+    for anchor in tree.iter("a"):
+        link = page_url(urljoin(url, anchor.get("href") or ""))
+        parts = urlsplit(link)
+        if (
+            parts.scheme in ("http", "https")
+            and parts.netloc == host
+            and link != own
+            and not _NOT_A_RELEASE.search(parts.path)
+            and not courlan.is_navigation_page(link)
+            and not courlan.is_not_crawlable(link)
+        ):
+            links.append(link)
+    base = urlsplit(url).path.rstrip("/") + "/"
+    below = [link for link in links if urlsplit(link).path.startswith(base)]
+    chosen = below or [link for link in links if urlsplit(link).path.strip("/").count("/") >= 1]
+    return list(dict.fromkeys(chosen))
