@@ -21,33 +21,23 @@ from pressqa import Archive, ConfigError, Settings, SyncReport
 from pressqa.cli import EXIT_SOME_INPUTS_FAILED, main
 from pressqa.sync.book import every_label, parse_every
 from pressqa.sync.schedule import run_due, watch
-from web_server import ATOM, RSS, XML, Site, atom, release_page, rss, serving, sitemap, sitemap_index
-
-# Releases in the words of these tests; the facts are public (the 2021 exercise in Ningxia).
-EXERCISE = (
-    "Joint strategic exercise ends in Ningxia",
-    "The joint strategic exercise ZAPAD/INTERACTION-2021 came to an end on Friday at the Qingtongxia training "
-    "base in the Ningxia Hui Autonomous Region of China.",
-    "More than ten thousand troops of the two armed forces practised planning and commanding joint operations, "
-    "with aircraft, armoured vehicles and artillery taking part in the final live-fire phase.",
-)
-DELEGATION = (
-    "Defence minister receives naval delegation",
-    "The Minister of Defence received a visiting naval delegation and discussed maritime security and the "
-    "training of junior officers at sea.",
-    "Both sides agreed to hold staff talks on search and rescue at sea before the end of the year.",
-)
-PATROL = (
-    "Second joint air patrol over the Sea of Japan",
-    "Strategic bombers of the two air forces carried out a joint air patrol over the Sea of Japan and the East "
-    "China Sea, the ministry said in a statement on Friday.",
-    "The patrol lasted about ten hours and followed a route agreed in advance by both general staffs.",
-)
-HOSPITAL = (
-    "Field hospital opens for flood relief",
-    "A military field hospital opened in the flooded district on Monday and treated more than two hundred "
-    "residents on its first day, the ministry said.",
-    "Engineers also restored two bridges so that supply convoys could reach the villages cut off by the water.",
+from web_server import (
+    ATOM,
+    DELEGATION,
+    EXERCISE,
+    HOSPITAL,
+    PATROL,
+    RSS,
+    XML,
+    Site,
+    atom,
+    ministry_feed,
+    publish,
+    release_page,
+    rss,
+    serving,
+    sitemap,
+    sitemap_index,
 )
 
 
@@ -69,31 +59,13 @@ def _settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(archive=tmp_path / "archive", sync_delay_s=0, sync_backoff_s=0.01, **overrides)  # type: ignore[arg-type]
 
 
-def _publish(site: Site, path: str, release: tuple[str, ...], date: str | None = None, **serving: object) -> str:
-    """Put a release page on the site; ``serving`` says how it is served (see web_server.Doc)."""
-    title, *paragraphs = release
-    site.put(path, release_page(title, *paragraphs, date=date), **serving)
-    return site.url(path)
-
-
-def _feed(site: Site) -> str:
-    """A ministry's RSS feed of three releases; the delegation's has no date anywhere."""
-    items = [
-        (EXERCISE[0], _publish(site, "/news/2021/exercise.html", EXERCISE), "Fri, 13 Aug 2021 09:00:00 GMT"),
-        (DELEGATION[0], _publish(site, "/news/2021/delegation.html", DELEGATION), None),
-        (PATROL[0], _publish(site, "/news/2021/patrol.html", PATROL, date="2021-11-19"), None),
-    ]
-    site.put("/feed.xml", rss("Ministry of Defence: news", items), RSS)
-    return site.url("/feed.xml")
-
-
 def _one(reports: list[SyncReport]) -> SyncReport:
     assert len(reports) == 1
     return reports[0]
 
 
 def test_a_feeds_releases_are_ingested_with_their_metadata(site: Site, synced: Archive) -> None:
-    synced.sources.add(_feed(site), name="mod")
+    synced.sources.add(ministry_feed(site), name="mod")
     report = _one(synced.sync())
     assert len(report.added) == 3 and not report.failed
     by_title = {release.title: release for release in synced.releases()}
@@ -116,8 +88,8 @@ def test_a_feeds_releases_are_ingested_with_their_metadata(site: Site, synced: A
 
 
 def test_a_second_sync_of_unchanged_sources_makes_only_conditional_requests(site: Site, synced: Archive) -> None:
-    synced.sources.add(_feed(site), name="feed")
-    pages = [_publish(site, f"/press/{n}.html", release) for n, release in enumerate((HOSPITAL, DELEGATION))]
+    synced.sources.add(ministry_feed(site), name="feed")
+    pages = [publish(site, f"/press/{n}.html", release) for n, release in enumerate((HOSPITAL, DELEGATION))]
     site.put("/sitemap.xml", sitemap([(url, None) for url in pages]), XML)
     synced.sources.add(site.url("/sitemap.xml"), name="sitemap")
     first = synced.sync()
@@ -132,13 +104,13 @@ def test_a_second_sync_of_unchanged_sources_makes_only_conditional_requests(site
 
 
 def test_a_changed_page_updates_its_release_and_a_new_item_is_added(site: Site, synced: Archive) -> None:
-    synced.sources.add(_feed(site), name="mod")
+    synced.sources.add(ministry_feed(site), name="mod")
     synced.sync()
     exercise = next(release for release in synced.releases() if release.title == EXERCISE[0])
     corrected = (EXERCISE[0], EXERCISE[1], "Correction: about 13,000 troops took part, not ten thousand.")
-    _publish(site, "/news/2021/exercise.html", corrected)
+    publish(site, "/news/2021/exercise.html", corrected)
     items = [
-        (HOSPITAL[0], _publish(site, "/news/2021/hospital.html", HOSPITAL), "Mon, 26 Jul 2021 07:00:00 GMT"),
+        (HOSPITAL[0], publish(site, "/news/2021/hospital.html", HOSPITAL), "Mon, 26 Jul 2021 07:00:00 GMT"),
         (EXERCISE[0], site.url("/news/2021/exercise.html"), "Fri, 13 Aug 2021 09:00:00 GMT"),
         (DELEGATION[0], site.url("/news/2021/delegation.html"), None),
         (PATROL[0], site.url("/news/2021/patrol.html"), None),
@@ -156,10 +128,10 @@ def test_a_changed_page_updates_its_release_and_a_new_item_is_added(site: Site, 
 
 
 def test_an_item_in_two_feeds_is_one_release(site: Site, synced: Archive) -> None:
-    synced.sources.add(_feed(site), name="rss")
+    synced.sources.add(ministry_feed(site), name="rss")
     entries = [
         (PATROL[0], site.url("/news/2021/patrol.html#top"), "2021-11-19T08:00:00Z"),  # the same page, another address
-        (HOSPITAL[0], _publish(site, "/news/2021/hospital.html", HOSPITAL), "2021-07-26T07:00:00Z"),
+        (HOSPITAL[0], publish(site, "/news/2021/hospital.html", HOSPITAL), "2021-07-26T07:00:00Z"),
     ]
     site.put("/atom.xml", atom("Ministry of Defence", entries), ATOM)
     synced.sources.add(site.url("/atom.xml"), name="atom")
@@ -170,8 +142,8 @@ def test_an_item_in_two_feeds_is_one_release(site: Site, synced: Archive) -> Non
 
 
 def test_a_sitemap_index_is_followed_and_lastmod_spares_requests(site: Site, synced: Archive) -> None:
-    first = [_publish(site, "/a/exercise.html", EXERCISE, date="2021-08-13")]
-    second = [_publish(site, "/b/hospital.html", HOSPITAL, date="2021-07-26")]
+    first = [publish(site, "/a/exercise.html", EXERCISE, date="2021-08-13")]
+    second = [publish(site, "/b/hospital.html", HOSPITAL, date="2021-07-26")]
     site.put("/sitemap-a.xml", sitemap([(url, "2021-08-13") for url in first]), XML)
     site.put("/sitemap-b.xml", sitemap([(url, "2021-07-26T10:00:00+00:00") for url in second]), XML)
     site.put("/sitemap.xml", sitemap_index([site.url("/sitemap-a.xml"), site.url("/sitemap-b.xml")]), XML)
@@ -179,7 +151,7 @@ def test_a_sitemap_index_is_followed_and_lastmod_spares_requests(site: Site, syn
     report = _one(synced.sync())
     assert len(report.added) == 2 and not report.failed
 
-    _publish(site, "/b/patrol.html", PATROL, date="2021-11-19")
+    publish(site, "/b/patrol.html", PATROL, date="2021-11-19")
     site.put("/sitemap-b.xml", sitemap([(second[0], "2021-07-26T10:00:00+00:00"), (site.url("/b/patrol.html"), None)]),
              XML)  # fmt: skip
     site.requests.clear()
@@ -202,9 +174,9 @@ MINISTRY_LISTING = """<!doctype html><html><head><title>Press releases | Ministr
 
 def test_a_listing_pages_release_links_are_followed_one_level(site: Site, synced: Archive) -> None:
     for path, release in (("exercise", EXERCISE), ("patrol", PATROL), ("hospital", HOSPITAL)):
-        _publish(site, f"/news/2021/{path}.html", release, date="2021-08-13")
+        publish(site, f"/news/2021/{path}.html", release, date="2021-08-13")
     for path in ("/about/", "/contact/", "/privacy/"):
-        _publish(site, path, DELEGATION)
+        publish(site, path, DELEGATION)
     site.put("/news/", MINISTRY_LISTING)
     synced.sources.add(site.url("/news/"), name="press-room", issuer="Ministry of Defence of Examplestan")
     report = _one(synced.sync())
@@ -215,7 +187,7 @@ def test_a_listing_pages_release_links_are_followed_one_level(site: Site, synced
 
 
 def test_a_home_page_leads_to_its_feed(site: Site, synced: Archive) -> None:
-    feed = _feed(site)
+    feed = ministry_feed(site)
     site.put("/", '<!doctype html><html><head><title>Ministry of Defence</title>'
                   f'<link rel="alternate" type="application/rss+xml" href="{feed}"></head>'
                   "<body><h1>Welcome</h1></body></html>")  # fmt: skip
@@ -226,7 +198,7 @@ def test_a_home_page_leads_to_its_feed(site: Site, synced: Archive) -> None:
 
 
 def test_a_home_page_without_a_feed_leads_to_the_sitemap_robots_names(site: Site, synced: Archive) -> None:
-    page = _publish(site, "/releases/hospital.html", HOSPITAL, date="2021-07-26")
+    page = publish(site, "/releases/hospital.html", HOSPITAL, date="2021-07-26")
     site.put("/maps/releases.xml", sitemap([(page, None)]), XML)
     site.put("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {site.url('/maps/releases.xml')}\n", "text/plain")
     site.put("/", "<!doctype html><html><head><title>Ministry</title></head><body><p>Welcome</p></body></html>")
@@ -246,15 +218,15 @@ def _pdf(*lines: str) -> bytes:
 
 
 def test_each_bad_page_is_reported_by_url_and_the_rest_are_ingested(site: Site, tmp_path: Path) -> None:
-    good = _publish(site, "/news/exercise.html", EXERCISE, date="2021-08-13")
-    busy = _publish(site, "/news/patrol.html", PATROL, date="2021-11-19", fail_first=1)  # 503 once, then fine
+    good = publish(site, "/news/exercise.html", EXERCISE, date="2021-08-13")
+    busy = publish(site, "/news/patrol.html", PATROL, date="2021-11-19", fail_first=1)  # 503 once, then fine
     site.put("/news/statement.pdf", _pdf("Statement by the press office, 26 July 2021.", *HOSPITAL), "application/pdf")
     site.put("/news/loop-a.html", b"", status=302, location="/news/loop-b.html")
     site.put("/news/loop-b.html", b"", status=302, location="/news/loop-a.html")
     site.put("/news/huge.html", release_page("Huge", "word " * 40_000))
     site.put("/news/slow.html", release_page("Slow", *DELEGATION, "padding " * 3_000), trickle=0.3)
     site.put("/news/empty.html", "<!doctype html><html><head><title>Nothing</title></head><body></body></html>")
-    _publish(site, "/private/minutes.html", DELEGATION)
+    publish(site, "/private/minutes.html", DELEGATION)
     bad = {
         "/news/missing.html": "HTTP 404 Not Found",
         "/news/loop-a.html": "redirect loop",
@@ -297,7 +269,7 @@ def _closed_port() -> int:
 def test_a_bad_source_is_reported_and_nothing_is_lost(
     site: Site, synced: Archive, path: str, body: str | bytes, content_type: str, words: str
 ) -> None:
-    synced.sources.add(_feed(site), name="good")
+    synced.sources.add(ministry_feed(site), name="good")
     _one(synced.sync())
     if path == "/unreachable":
         url = f"http://127.0.0.1:{_closed_port()}/feed.xml"
@@ -314,7 +286,7 @@ def test_a_bad_source_is_reported_and_nothing_is_lost(
 
 def test_robots_crawl_delay_and_the_user_agent(site: Site, tmp_path: Path) -> None:
     site.put("/robots.txt", "User-agent: pressqa\nCrawl-delay: 0.4\nDisallow:\n", "text/plain")
-    pages = [_publish(site, f"/n/{n}.html", release) for n, release in enumerate((EXERCISE, PATROL, HOSPITAL))]
+    pages = [publish(site, f"/n/{n}.html", release) for n, release in enumerate((EXERCISE, PATROL, HOSPITAL))]
     site.put("/sitemap.xml", sitemap([(url, None) for url in pages]), XML)
     with Archive.open(settings=_settings(tmp_path)) as archive:
         archive.sources.add(site.url("/sitemap.xml"), name="mod")
@@ -327,7 +299,7 @@ def test_robots_crawl_delay_and_the_user_agent(site: Site, tmp_path: Path) -> No
 
 def test_a_killed_sync_resumes_where_it_stopped(site: Site, tmp_path: Path) -> None:
     releases = (EXERCISE, PATROL, HOSPITAL, DELEGATION)
-    pages = [_publish(site, f"/r/{n}.html", release, date="2021-08-13") for n, release in enumerate(releases)]
+    pages = [publish(site, f"/r/{n}.html", release, date="2021-08-13") for n, release in enumerate(releases)]
     site.docs["/r/3.html"].delay = 120  # the last page hangs: the sync is killed waiting for it
     site.put("/sitemap.xml", sitemap([(url, None) for url in pages]), XML)
     settings = _settings(tmp_path, sync_batch_pages=1, sync_workers=1)
@@ -358,10 +330,10 @@ def test_a_killed_sync_resumes_where_it_stopped(site: Site, tmp_path: Path) -> N
 
 
 def test_questions_are_answered_while_a_sync_runs(site: Site, tmp_path: Path) -> None:
-    pages = [_publish(site, f"/r/{n}.html", release, delay=1.5) for n, release in enumerate((PATROL, HOSPITAL))]
+    pages = [publish(site, f"/r/{n}.html", release, delay=1.5) for n, release in enumerate((PATROL, HOSPITAL))]
     site.put("/sitemap.xml", sitemap([(url, None) for url in pages]), XML)
     with Archive.open(settings=_settings(tmp_path, sync_workers=1)) as archive:
-        _publish(site, "/first.html", EXERCISE)
+        publish(site, "/first.html", EXERCISE)
         site.put("/first.xml", sitemap([(site.url("/first.html"), None)]), XML)
         archive.sources.add(site.url("/first.xml"), name="first")
         archive.sync()
@@ -416,7 +388,7 @@ def test_sources_from_the_command_line(
     archive = str(tmp_path / "archive")
     monkeypatch.setenv("PRESSQA_SYNC_DELAY_S", "0")
     monkeypatch.setenv("PRESSQA_SYNC_BACKOFF_S", "0.01")
-    feed = _feed(site)
+    feed = ministry_feed(site)
     assert (
         main(["sources", "add", feed, "--name", "mod", "--every", "30m", "--issuer", "MoD", "--archive", archive]) == 0
     )

@@ -23,9 +23,12 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import SAMPLE_ARCHIVE, archive_of
 from llm_server import SOURCE, serving, source_with
+from pressqa import Archive, Settings
 from pressqa.chroma_server import free_port
 from pressqa.ui import render
 from pressqa.ui.app import OFFLINE, ArchiveApp, Sent, serve
+from web_server import ministry_feed
+from web_server import serving as site_serving
 
 ZAPAD = "Which exercises did Russia join in China in 2021?"
 BOT = '[data-testid="bot"]'
@@ -53,8 +56,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ArchiveApp, 
     folder = tmp_path_factory.mktemp("ui")
     planted = folder / "planted.jsonl"
     planted.write_text(json.dumps(PLANTED) + "\n")
-    from pressqa import Archive
-
     with Archive.open(folder / "archive") as archive:
         report = archive.ingest([SAMPLE_ARCHIVE, planted])
         assert not report.failed
@@ -653,8 +654,6 @@ def xss_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("xss")
     planted = folder / "planted.jsonl"
     planted.write_text("".join(json.dumps(release) + "\n" for release in xss_releases()))
-    from pressqa import Archive
-
     with Archive.open(folder / "archive") as archive:
         assert not archive.ingest([planted]).failed
     served, url = serve(folder / "archive", port=free_port())
@@ -687,3 +686,56 @@ def test_script_vectors_in_every_release_field_render_as_text(browser: Browser, 
     assert page.evaluate(DANGEROUS_NODES) == []
     assert page.evaluate("window.__xss") is None and not dialogs
     page.context.close()
+
+
+def test_the_page_shows_the_sources_and_syncs_them_now(browser: Browser, tmp_path: Path) -> None:
+    settings = Settings(archive=tmp_path / "archive", sync_delay_s=0)
+    with site_serving() as site:
+        with Archive.open(settings=settings) as archive:
+            archive.sources.add(ministry_feed(site), name="defence-news", every="30m")
+        served, url = serve(settings.archive, settings=settings, port=free_port())
+        context = browser.new_context(viewport={"width": 1400, "height": 1300})
+        try:
+            page = context.new_page()
+            page.goto(url)
+            page.wait_for_selector("#message textarea")
+            page.get_by_text("Archive", exact=True).click()
+            page.get_by_text("Sources: feeds, sitemaps, press-room pages, folders").click()
+            table = page.locator("#sync-sources")
+            expect(table).to_contain_text("defence-news")
+            expect(table).to_contain_text(site.url("/feed.xml"))
+            expect(table).to_contain_text("never synced")
+            page.locator("#sync-now").click()
+            expect(page.locator("#sync-report")).to_contain_text("defence-news: 3 added", timeout=60_000)
+            expect(page.locator("#sync-report")).to_contain_text("undated: " + site.url("/news/2021/delegation.html"))
+            expect(table).to_contain_text("last sync")
+            expect(table).to_contain_text("3 added")
+            expect(page.locator("#overview")).to_contain_text("3 releases")
+            ask(page, "Where did the ZAPAD/INTERACTION-2021 exercise end?")
+            expect(page.locator(BOT).last).to_contain_text("Qingtongxia")
+            expect(page.locator("#sources")).to_contain_text(site.url("/news/2021/exercise.html"))
+        finally:
+            context.close()
+            served.close()
+
+
+def test_serve_with_sync_keeps_the_archive_current(tmp_path: Path) -> None:
+    settings = Settings(archive=tmp_path / "archive", sync_delay_s=0)
+    with site_serving() as site:
+        with Archive.open(settings=settings) as archive:
+            archive.sources.add(ministry_feed(site), name="defence-news", every="1s")
+        served, _ = serve(settings.archive, settings=settings, port=free_port(), sync=True)
+        try:
+            deadline = time.monotonic() + 120
+            while len(served.archive.releases()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert len(served.archive.releases()) == 3
+            # Synced again every second: the feed answers Not Modified and nothing is added.
+            while len(site.requested("/feed.xml")) < 3 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert all(request.conditional for request in site.requested("/feed.xml")[1:])
+            [source] = served.archive.sources.list()
+            assert source.last_report is not None and source.last_report.not_modified == 1
+        finally:
+            served.close()
+        assert len(site.requested("/feed.xml")) < 10  # the schedule stopped with the server

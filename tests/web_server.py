@@ -194,3 +194,49 @@ def sitemap_index(locs: list[str]) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
     )
+
+
+# Releases in the words of these tests; the facts are public (the 2021 exercise in Ningxia).
+EXERCISE = (
+    "Joint strategic exercise ends in Ningxia",
+    "The joint strategic exercise ZAPAD/INTERACTION-2021 came to an end on Friday at the Qingtongxia training "
+    "base in the Ningxia Hui Autonomous Region of China.",
+    "More than ten thousand troops of the two armed forces practised planning and commanding joint operations, "
+    "with aircraft, armoured vehicles and artillery taking part in the final live-fire phase.",
+)
+DELEGATION = (
+    "Defence minister receives naval delegation",
+    "The Minister of Defence received a visiting naval delegation and discussed maritime security and the "
+    "training of junior officers at sea.",
+    "Both sides agreed to hold staff talks on search and rescue at sea before the end of the year.",
+)
+PATROL = (
+    "Second joint air patrol over the Sea of Japan",
+    "Strategic bombers of the two air forces carried out a joint air patrol over the Sea of Japan and the East "
+    "China Sea, the ministry said in a statement on Friday.",
+    "The patrol lasted about ten hours and followed a route agreed in advance by both general staffs.",
+)
+HOSPITAL = (
+    "Field hospital opens for flood relief",
+    "A military field hospital opened in the flooded district on Monday and treated more than two hundred "
+    "residents on its first day, the ministry said.",
+    "Engineers also restored two bridges so that supply convoys could reach the villages cut off by the water.",
+)
+
+
+def publish(site: Site, path: str, release: tuple[str, ...], date: str | None = None, **serving: object) -> str:
+    """Put a release page on the site; ``serving`` says how it is served (see web_server.Doc)."""
+    title, *paragraphs = release
+    site.put(path, release_page(title, *paragraphs, date=date), **serving)
+    return site.url(path)
+
+
+def ministry_feed(site: Site) -> str:
+    """A ministry's RSS feed of three releases; the delegation's has no date anywhere."""
+    items = [
+        (EXERCISE[0], publish(site, "/news/2021/exercise.html", EXERCISE), "Fri, 13 Aug 2021 09:00:00 GMT"),
+        (DELEGATION[0], publish(site, "/news/2021/delegation.html", DELEGATION), None),
+        (PATROL[0], publish(site, "/news/2021/patrol.html", PATROL, date="2021-11-19"), None),
+    ]
+    site.put("/feed.xml", rss("Ministry of Defence: news", items), RSS)
+    return site.url("/feed.xml")

@@ -203,7 +203,7 @@ class Archive:
         def stored(doc_id: str) -> bool:
             return self._store.content_hash(doc_id) is not None
 
-        return WebSync(self.sources, self.settings, ingest, stored).run(source)
+        return WebSync(self.sources, self.settings, ingest, stored, source).run()
 
     def _sync_folder(self, source: SyncSource, paths: list[Path] | None = None) -> SyncReport:
         report = self.ingest(paths or [Path(source.location)])

@@ -91,10 +91,16 @@ class SourceBook:
         return self._db
 
     def _write(self, sql: str, *args: object) -> None:
+        self._write_all([(sql, args)])
+
+    def _write_all(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
+        """Run ``statements`` in one transaction."""
         if self._read_only:
             raise StoreError(f"archive {self._path.parent} is read-only: its sources cannot be changed or synced")
-        with self._lock:
-            self._conn().execute(sql, args)
+        with self._lock, self._conn() as connection:
+            connection.execute("BEGIN")
+            for sql, args in statements:
+                connection.execute(sql, args)
 
     def add(self, location: str, *, name: str | None = None, every: int | str = DEFAULT_EVERY,
             issuer: str | None = None) -> SyncSource:  # fmt: skip
@@ -120,9 +126,9 @@ class SourceBook:
 
     def remove(self, name: str) -> SyncSource:
         source = self.named(name)
-        with self._lock:
-            self._conn().execute("DELETE FROM sources WHERE name = ?", (name,))
-            self._conn().execute("DELETE FROM documents WHERE source = ?", (name,))
+        self._write_all(
+            [("DELETE FROM sources WHERE name = ?", (name,)), ("DELETE FROM documents WHERE source = ?", (name,))]
+        )
         return source
 
     def list(self) -> list[SyncSource]:

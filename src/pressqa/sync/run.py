@@ -34,50 +34,44 @@ Stored = Callable[[str], bool]
 
 
 class WebSync:
-    """Syncs one web source into an archive; ``run`` returns what it did."""
+    """One sync of one web source into an archive; ``run`` returns what it did."""
 
-    def __init__(self, book: SourceBook, settings: Settings, ingest: IngestReleases, stored: Stored) -> None:
+    def __init__(
+        self, book: SourceBook, settings: Settings, ingest: IngestReleases, stored: Stored, source: SyncSource
+    ) -> None:
         self.book = book
         self.settings = settings
         self.ingest = ingest
         self.stored = stored
-        self._robots: dict[str, Protego | None] = {}
-        self._robots_lock = threading.Lock()
-        self._source = ""
-        self._issuer: str | None = None
-        self._now = dt.datetime.now(dt.UTC)
-
-    def run(self, source: SyncSource) -> SyncReport:
-        started = time.perf_counter()
-        self._source, self._issuer, self._now = source.name, source.issuer, dt.datetime.now(dt.UTC)
-        self.fetcher = Fetcher(self.settings, robots=self._allowed)
+        self.source = source
+        self.fetcher = Fetcher(settings, robots=self._allowed)
         self.failed: list[IngestProblem] = []
         self.not_modified = 0
-        try:
-            listing, unchanged, links = self._links(source)
-        except FetchError as err:
-            self.fetcher.close()
-            return SyncReport(source.name, failed=(IngestProblem(err.url, err.reason),),
-                              requests=self.fetcher.requests, seconds=time.perf_counter() - started)  # fmt: skip
-        todo: list[tuple[Link, Known | None]] = []
-        for link in {page_url(link.url): link for link in links}.values():
-            known = self.book.known(page_url(link.url))
-            ingested = known is not None and known.doc_id is not None and self.stored(known.doc_id)
-            if ingested and (unchanged or (link.changed and known and link.changed <= known.fetched)):
-                continue  # the listing says it has not changed since it was ingested
-            todo.append((link, known))
-        left = max(0, len(todo) - self.settings.sync_max_pages)
-        todo = todo[: self.settings.sync_max_pages]
+        self._now = dt.datetime.now(dt.UTC)
+        self._robots: dict[str, Protego | None] = {}
+        self._robots_lock = threading.Lock()
+
+    def run(self) -> SyncReport:
+        started = time.perf_counter()
         totals = _Totals()
-        with ThreadPoolExecutor(self.settings.sync_workers) as pool:
-            size = self.settings.sync_batch_pages
-            for begin in range(0, len(todo), size):
-                batch = todo[begin : begin + size]
-                outcomes = list(pool.map(lambda item: self._page(item[0], item[1], listing), batch))
-                self._ingest([outcome for outcome in outcomes if outcome is not None], totals)
-        self.fetcher.close()
+        left = 0
+        try:
+            listing, unchanged, links = self._links()
+            todo = self._to_fetch(links, unchanged)
+            left = max(0, len(todo) - self.settings.sync_max_pages)
+            todo = todo[: self.settings.sync_max_pages]
+            with ThreadPoolExecutor(self.settings.sync_workers) as pool:
+                size = self.settings.sync_batch_pages
+                for begin in range(0, len(todo), size):
+                    batch = todo[begin : begin + size]
+                    outcomes = list(pool.map(lambda item: self._page(item[0], item[1], listing), batch))
+                    self._ingest([outcome for outcome in outcomes if outcome is not None], totals)
+        except FetchError as err:  # the source itself failed: nothing to fetch
+            self.failed.append(IngestProblem(err.url, err.reason))
+        finally:
+            self.fetcher.close()
         return SyncReport(
-            source.name,
+            self.source.name,
             added=tuple(totals.added),
             updated=tuple(totals.updated),
             unchanged=totals.unchanged,
@@ -89,13 +83,25 @@ class WebSync:
             seconds=time.perf_counter() - started,
         )
 
+    def _to_fetch(self, links: list[Link], unchanged: bool) -> list[tuple[Link, Known | None]]:
+        """The pages to ask for: all but those ingested that the listing says are unchanged
+        (it answered Not Modified, or dates their last change before their last fetch)."""
+        todo = []
+        for link in {page_url(link.url): link for link in links}.values():
+            known = self.book.known(page_url(link.url))
+            ingested = known is not None and known.doc_id is not None and self.stored(known.doc_id)
+            spared = unchanged or (link.changed is not None and known is not None and link.changed <= known.fetched)
+            if not (ingested and spared):
+                todo.append((link, known))
+        return todo
+
     # ---------------------------------------------------------------- listings
 
-    def _links(self, source: SyncSource) -> tuple[Listing, bool, list[Link]]:
+    def _links(self) -> tuple[Listing, bool, list[Link]]:
         """The source's listing, whether it answered Not Modified, and the pages it lists."""
-        listing, unchanged = self._listing(source.found or source.location)
+        listing, unchanged = self._listing(self.source.found or self.source.location)
         if listing.kind == "home":
-            listing, unchanged = self._discovered(source, listing)
+            listing, unchanged = self._discovered(listing)
         if listing.kind != "sitemap-index":
             return listing, unchanged, list(listing.links)
         links: list[Link] = []
@@ -123,12 +129,13 @@ class WebSync:
             self.not_modified += 1
             page = dataclasses.replace(page, body=usable.body)
         listing = read_listing(page)
-        self.book.remember(page_url(url), self._source, etag=page.etag, last_modified=page.last_modified,
+        self.book.remember(page_url(url), self.source.name, etag=page.etag, last_modified=page.last_modified,
                            at=self._now, body=page.body)  # fmt: skip
         return listing, not page.modified
 
-    def _discovered(self, source: SyncSource, home: Listing) -> tuple[Listing, bool]:
+    def _discovered(self, home: Listing) -> tuple[Listing, bool]:
         """The feed a home page advertises, else the sitemap robots.txt names or /sitemap.xml."""
+        source = self.source
         robots = self._robots_of(source.location)
         candidates = [*home.found, *(robots.sitemaps if robots else ()), urljoin(source.location, "/sitemap.xml")]
         for candidate in dict.fromkeys(candidates):
@@ -160,7 +167,7 @@ class WebSync:
             )
             if not page.modified:
                 return url, page, None
-            return url, page, read_release(page, link, issuer=self._issuer, feed_title=listing.title)
+            return url, page, read_release(page, link, issuer=self.source.issuer, feed_title=listing.title)
         except (FetchError, IngestError) as err:
             self.failed.append(IngestProblem(url, err.reason))
             return None
@@ -172,7 +179,7 @@ class WebSync:
             if release is None:
                 self.not_modified += 1
                 known = self.book.known(url)
-                self.book.remember(url, self._source, etag=page.etag, last_modified=page.last_modified,
+                self.book.remember(url, self.source.name, etag=page.etag, last_modified=page.last_modified,
                                    at=self._now, doc_id=known.doc_id if known else None)  # fmt: skip
             else:
                 releases.setdefault(release.doc_id, release)  # one page reached by two addresses is one release
@@ -185,7 +192,7 @@ class WebSync:
         totals.undated += [releases[doc_id].url or doc_id for doc_id in report.undated]
         for url, page, release in fetched:
             if release is not None and release.origin not in failed:
-                self.book.remember(url, self._source, etag=page.etag, last_modified=page.last_modified,
+                self.book.remember(url, self.source.name, etag=page.etag, last_modified=page.last_modified,
                                    at=self._now, doc_id=release.doc_id)  # fmt: skip
 
     # ---------------------------------------------------------------- robots.txt
@@ -223,7 +230,7 @@ class WebSync:
             assert usable is not None and usable.body is not None
             self.not_modified += 1
             page = dataclasses.replace(page, body=usable.body)
-        self.book.remember(url, self._source, etag=page.etag, last_modified=page.last_modified, at=self._now,
+        self.book.remember(url, self.source.name, etag=page.etag, last_modified=page.last_modified, at=self._now,
                            body=page.body)  # fmt: skip
         return Protego.parse(page.body.decode("utf-8", errors="replace"))
 
