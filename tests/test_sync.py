@@ -4,15 +4,18 @@ and home pages served over real HTTP on 127.0.0.1 (tests/web_server.py), and wat
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fpdf import FPDF
@@ -20,7 +23,7 @@ from fpdf import FPDF
 from pressqa import Archive, ConfigError, Settings, SyncReport
 from pressqa.cli import EXIT_SOME_INPUTS_FAILED, main
 from pressqa.sync.book import every_label, parse_every
-from pressqa.sync.schedule import run_due, watch
+from pressqa.sync.schedule import run_due
 from web_server import (
     ATOM,
     DELEGATION,
@@ -249,6 +252,58 @@ def test_each_bad_page_is_reported_by_url_and_the_rest_are_ingested(site: Site, 
         assert words in reasons[path], (path, reasons[path])
 
 
+def test_redirects_are_followed_and_a_canonical_url_names_the_release(site: Site, synced: Archive) -> None:
+    canonical = site.url("/news/2021/exercise.html")
+    site.put("/news/2021/exercise.html", release_page(*EXERCISE, date="2021-08-13", canonical=canonical))
+    site.put("/news/print.html?id=7", release_page(*EXERCISE, date="2021-08-13", canonical=canonical))
+    site.put("/old/exercise", b"", status=301, location="/news/2021/exercise.html")
+    site.put("/busy.html", release_page(*HOSPITAL), too_busy=1)
+    links = [site.url("/old/exercise"), site.url("/news/print.html?id=7"), site.url("/busy.html")]
+    site.put("/sitemap.xml", sitemap([(url, None) for url in links]), XML)
+    synced.sources.add(site.url("/sitemap.xml"), name="mod")
+    report = _one(synced.sync())
+    assert not report.failed, report.failed
+    assert len(report.added) == 2  # the moved page and its printable copy are one release
+    assert {release.url for release in synced.releases()} == {canonical, site.url("/busy.html")}
+    assert len(site.requested("/busy.html")) == 2  # asked again after its 429
+
+
+def test_a_site_that_changes_its_markup_keeps_its_releases(site: Site, synced: Archive) -> None:
+    synced.sources.add(ministry_feed(site), name="mod")
+    _one(synced.sync())
+    title, *paragraphs = PATROL
+    redesigned = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
+        '<meta property="og:site_name" content="Ministry of Defence">'
+        '<meta property="article:published_time" content="2021-11-19"></head><body>'
+        '<div class="header"><ul class="menu"><li><a href="/">Start</a></li><li><a href="/press">Press</a></li></ul>'
+        f'</div><div class="content-wrapper"><div class="press-release"><h2 class="headline">{title}</h2>'
+        + "".join(f'<div class="para">{paragraph}</div>' for paragraph in paragraphs)
+        + '</div></div><div class="site-footer">Ministry of Defence. Contact the press office.</div></body></html>'
+    )
+    site.put("/news/2021/patrol.html", redesigned)
+    site.put("/feed.xml", site.docs["/feed.xml"].body.replace(b"</channel>", b" </channel>"), RSS)
+    report = _one(synced.sync())
+    assert not report.failed and not report.added
+    assert not report.updated and report.unchanged == 1  # the same words in new markup: nothing to embed again
+    assert len(synced.releases()) == 3
+
+
+def test_the_pages_a_sync_leaves_are_fetched_by_the_next(site: Site, tmp_path: Path) -> None:
+    releases = (EXERCISE, PATROL, HOSPITAL)
+    pages = [publish(site, f"/r/{n}.html", release) for n, release in enumerate(releases)]
+    site.put("/sitemap.xml", sitemap([(url, None) for url in pages]), XML)
+    with Archive.open(settings=_settings(tmp_path, sync_max_pages=2)) as archive:
+        archive.sources.add(site.url("/sitemap.xml"), name="mod")
+        first = _one(archive.sync())
+        assert len(first.added) == 2 and first.left == 1
+        site.requests.clear()
+        second = _one(archive.sync())
+        assert len(second.added) == 1 and second.left == 0
+        assert [request.path for request in site.requests] == ["/sitemap.xml", "/r/2.html"]
+        assert len(archive.releases()) == 3
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -358,28 +413,41 @@ def test_questions_are_answered_while_a_sync_runs(site: Site, tmp_path: Path) ->
         assert archive.ask("How long did the joint air patrol last?").citations[0].title == PATROL[0]
 
 
-def test_a_watched_folder_source_ingests_new_and_changed_files(tmp_path: Path) -> None:
+def test_sync_watch_ingests_files_added_to_and_changed_in_a_folder_source(tmp_path: Path) -> None:
     folder = tmp_path / "releases"
     folder.mkdir()
     (folder / "hospital.txt").write_text("\n\n".join(HOSPITAL))
-    with Archive.open(settings=_settings(tmp_path)) as archive:
-        archive.sources.add(str(folder), name="inbox")
-        assert len(_one(archive.sync()).added) == 1
-        stop = threading.Event()
-        reports: list[SyncReport] = []
-        watcher = threading.Thread(target=watch, args=(archive, stop, reports.append))
-        watcher.start()
-        try:
-            deadline = time.monotonic() + 60
-            while not reports and time.monotonic() < deadline:
-                # Written again until seen: the watcher may not have started at the first write.
-                (folder / "patrol.txt").write_text("\n\n".join(PATROL))
-                time.sleep(3)
-        finally:
-            stop.set()
-            watcher.join()
-        assert reports and len(reports[0].added) == 1
-        assert {release.title for release in archive.releases()} == {HOSPITAL[0], PATROL[0]}
+    archive = str(tmp_path / "archive")
+    assert main(["sources", "add", str(folder), "--name", "inbox", "--archive", archive]) == 0
+    command = [sys.executable, "-m", "pressqa.cli", "sync", "--watch", "--json", "--archive", archive]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
+
+    def report_after(write: Callable[[], None]) -> dict[str, Any]:
+        """The next sync report, writing until one comes (the watcher may start after the first write)."""
+        for _ in range(40):
+            write()
+            try:
+                return dict(json.loads(lines.get(timeout=3)))
+            except queue.Empty:
+                continue
+        raise AssertionError("sync --watch reported nothing")
+
+    try:
+        first = json.loads(lines.get(timeout=120))  # the sync it starts with
+        assert first["source"] == "inbox" and len(first["added"]) == 1
+        added = report_after(lambda: (folder / "patrol.txt").write_text("\n\n".join(PATROL)))
+        assert len(added["added"]) == 1 and not added["failed"]
+        corrected = (*HOSPITAL[:2], "Correction: the hospital treated 240 residents on its first day.")
+        changed = report_after(lambda: (folder / "hospital.txt").write_text("\n\n".join(corrected)))
+        assert len(changed["updated"]) == 1 and not changed["added"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    with Archive.open(archive) as opened:
+        texts = opened.release_texts([release.doc_id for release in opened.releases()])
+    assert len(texts) == 2 and any("240 residents" in text for text in texts.values())
 
 
 def test_sources_from_the_command_line(

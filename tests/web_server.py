@@ -29,6 +29,7 @@ class Doc:
     delay: float = 0.0  # seconds before the answer starts
     trickle: float = 0.0  # seconds between 1 KiB pieces of the body
     fail_first: int = 0  # answer 503 this many times first
+    too_busy: int = 0  # answer 429 Too Many Requests (Retry-After: 1) this many times first
     modified: float = field(default_factory=lambda: time.time() - 86400)
 
     @property
@@ -78,13 +79,16 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 site.requests.append(Request(self.path, headers))
                 doc = site.docs.get(self.path)
                 failing = doc is not None and doc.fail_first > 0
-                if failing:
-                    assert doc is not None
-                    doc.fail_first -= 1
+                busy = doc is not None and not failing and doc.too_busy > 0
+                if doc is not None:
+                    doc.fail_first -= failing
+                    doc.too_busy -= busy
             if doc is None:
                 return self._answer(404, b"<html><body>Not found</body></html>", HTML)
             if failing:
-                return self._answer(503, b"busy", "text/plain", {"Retry-After": "0"})
+                return self._answer(503, b"unavailable", "text/plain", {"Retry-After": "0"})
+            if busy:
+                return self._answer(429, b"slow down", "text/plain", {"Retry-After": "1"})
             time.sleep(doc.delay)
             if doc.location is not None:
                 return self._answer(doc.status, b"", HTML, {"Location": doc.location})

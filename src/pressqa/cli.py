@@ -271,7 +271,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return EXIT_SOME_INPUTS_FAILED if any(report.failed for report in reports) else 0
         from pressqa.sync.schedule import watch
 
-        print("pressqa: watching the folder sources and syncing web sources when due (Ctrl-C stops)", flush=True)
+        print("pressqa: watching the folder sources and syncing web sources when due (Ctrl-C stops)", file=sys.stderr)
         stop = threading.Event()
         try:
             watch(archive, stop, lambda report: _print_sync(report, args.json))

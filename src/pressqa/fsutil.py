@@ -63,9 +63,13 @@ class WriteLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
+            writer = (
+                "this process (a sync or an upload)"
+                if holder == str(os.getpid())
+                else f"another process (pid {holder})"
+            )
             raise ArchiveLockedError(
-                f"archive {self.path.parent} is being written by another process (pid {holder}); "
-                "wait for it to finish and run the command again"
+                f"archive {self.path.parent} is being written by {writer}; wait for it to finish and try again"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)

@@ -62,10 +62,11 @@ def watch(archive: Syncable, stop: threading.Event, reported: Reported) -> None:
     folders = {source.location: source.name for source in archive.sources.list() if source.kind == "folder"}
     schedule = threading.Thread(target=run_due, args=(archive, stop, reported), name="pressqa-sync", daemon=True)
     schedule.start()
-    if not folders:
-        stop.wait()
-    else:
-        for changes in watchfiles.watch(*folders, stop_event=stop, raise_interrupt=False):
+    try:
+        if not folders:
+            stop.wait()
+        # On Ctrl-C watchfiles stops quietly (raise_interrupt=False), ending the loop.
+        for changes in watchfiles.watch(*folders, stop_event=stop, raise_interrupt=False) if folders else ():
             changed: dict[str, set[Path]] = defaultdict(set)
             for change, path in changes:
                 file = Path(path)
@@ -77,4 +78,6 @@ def watch(archive: Syncable, stop: threading.Event, reported: Reported) -> None:
                     reported(archive.sync_paths(name, sorted(files)))
                 except PressQAError as err:
                     log.warning("sync of %s failed: %s", name, err)
-    schedule.join()
+    finally:
+        stop.set()
+        schedule.join()
