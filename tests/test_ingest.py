@@ -293,8 +293,21 @@ def test_missing_archive_is_not_created_for_reading(tmp_path: Path) -> None:
 
 
 def test_second_writer_is_refused_clearly(archive: Archive, tmp_path: Path) -> None:
-    with WriteLock(archive.path), pytest.raises(ArchiveLockedError, match="another process"):
-        archive.ingest([write_records(tmp_path / "r.jsonl", [record("one", "Some text here.")])])
+    releases = write_records(tmp_path / "r.jsonl", [record("one", "Some text here.")])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from pressqa.fsutil import WriteLock\n"
+         "with WriteLock(Path(sys.argv[1])):\n    print('locked', flush=True); sys.stdin.read()", str(archive.path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ArchiveLockedError, match=f"another process \\(pid {holder.pid}\\)"):
+            archive.ingest([releases])
+    finally:
+        holder.communicate("")
+    # A writer of this very process (a sync beside the page's upload) is named as such.
+    with WriteLock(archive.path), pytest.raises(ArchiveLockedError, match="this process"):
+        archive.ingest([releases])
     assert archive.stats().releases == 0
 
 
