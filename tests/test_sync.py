@@ -3,6 +3,7 @@ and home pages served over real HTTP on 127.0.0.1 (tests/web_server.py), and wat
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import os
@@ -23,6 +24,8 @@ from fpdf import FPDF
 from pressqa import Archive, ConfigError, Settings, SyncReport
 from pressqa.cli import EXIT_SOME_INPUTS_FAILED, main
 from pressqa.sync.book import every_label, parse_every
+from pressqa.sync.fetch import FetchError, Page
+from pressqa.sync.read import read_listing
 from pressqa.sync.schedule import run_due
 from web_server import (
     ATOM,
@@ -481,6 +484,23 @@ def test_sources_from_the_command_line(
     assert capsys.readouterr().out.strip() == "[]"
     assert main(["sync", "--source", "mod", "--archive", archive]) == 1
     assert "no source named 'mod'" in capsys.readouterr().err
+
+
+def test_listings_keep_only_web_links_and_unpack_gzipped_sitemaps() -> None:
+    base = "https://www.mod.example/news/"
+    xml = sitemap([("https://www.mod.example/news/a.html", "2021-08-13"), ("mailto:press@mod.example", None),
+                   ("javascript:alert(1)", None), ("http://[::1/broken", None)])  # fmt: skip
+    listing = read_listing(Page(base + "sitemap.xml.gz", base + "sitemap.xml.gz", True, gzip.compress(xml.encode())))
+    assert [link.url for link in listing.links] == ["https://www.mod.example/news/a.html"]
+    page = (
+        '<html><body><a href="2021/a.html">A</a><a href="mailto:x@y">Mail</a><a href="http://[::1">Bad</a>'
+        '<a href="file:///etc/passwd">File</a><a href="https://other.example/news/b.html">Other</a></body></html>'
+    )
+    listing = read_listing(Page(base, base, True, page.encode(), "text/html"))
+    assert [link.url for link in listing.links] == ["https://www.mod.example/news/2021/a.html"]
+    bomb = gzip.compress(b"<urlset>" + b" " * (60 << 20) + b"</urlset>")
+    with pytest.raises(FetchError, match="unpacks to more than"):
+        read_listing(Page(base + "big.xml.gz", base + "big.xml.gz", True, bomb))
 
 
 def test_durations() -> None:

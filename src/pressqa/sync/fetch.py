@@ -107,6 +107,8 @@ class Fetcher:
                 if not target:
                     raise FetchError(current, f"HTTP {status} redirect without a Location header")
                 current = urljoin(current, target)
+                if urlsplit(current).scheme not in ("http", "https"):
+                    raise FetchError(url, f"redirected to {current!r}, not a web address")
                 if current in visited:
                     raise FetchError(url, "redirect loop: " + " -> ".join([*visited, current]))
                 visited.append(current)
@@ -155,9 +157,13 @@ class Fetcher:
             except httpx.TimeoutException:
                 if last:
                     raise FetchError(url, f"no answer within {self.settings.sync_timeout_s:g} s") from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
+                raise FetchError(url, f"not an address that can be fetched ({err})") from None
             except httpx.TransportError as err:
                 if last:
                     raise FetchError(url, f"cannot connect ({err or type(err).__name__})") from None
+            except httpx.HTTPError as err:  # a body that cannot be decoded, and the like
+                raise FetchError(url, f"unreadable answer ({err or type(err).__name__})") from None
             time.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -22,6 +23,10 @@ _XML_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<urlset|<sitemapindex
 _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 _NOT_A_RELEASE = re.compile(r"\.(css|js|json|png|jpe?g|gif|svg|webp|ico|zip|mp[34]|xml|rss)$", re.IGNORECASE)
 _FEED_PATH = re.compile(r"(\.(xml|rss|atom)$|/(feed|rss|atom)s?(/|\.|$))", re.IGNORECASE)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_UNZIPPED = 50 << 20  # a sitemap may hold 50,000 URLs in at most 50 MB (sitemaps.org)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,8 @@ def release_id(url: str) -> str:
 def read_listing(page: Page) -> Listing:
     """The links of a feed, sitemap (index) or listing page; a site's home page (path ``/``)
     also names the feeds it advertises.  Raises ``FetchError`` for anything else."""
+    if page.body.startswith(GZIP_MAGIC):  # sitemap.xml.gz
+        page = dataclasses.replace(page, body=_gunzipped(page), content_type="application/xml")
     body = page.body
     if page.content_type == "application/pdf" or body.startswith(b"%PDF"):
         raise FetchError(page.url, "a PDF document, not a feed, sitemap or listing page")
@@ -117,6 +124,17 @@ def _decoded(page: Page) -> str:
         return page.body.decode("utf-8", errors="replace")
 
 
+def _gunzipped(page: Page) -> bytes:
+    unzip = zlib.decompressobj(wbits=31)
+    try:
+        body = unzip.decompress(page.body, MAX_UNZIPPED)
+    except zlib.error as err:
+        raise FetchError(page.url, f"damaged gzip data ({err})") from None
+    if unzip.unconsumed_tail:
+        raise FetchError(page.url, f"unpacks to more than {MAX_UNZIPPED >> 20} MB, the most a sitemap may hold")
+    return body
+
+
 def _read_xml(page: Page) -> Listing:
     from lxml import etree
 
@@ -136,8 +154,9 @@ def _read_xml(page: Page) -> Listing:
                 for child in entry
                 if isinstance(child.tag, str)
             }
-            if fields.get("loc"):
-                links.append(Link(urljoin(page.url, fields["loc"]), changed=_lastmod(fields.get("lastmod"))))
+            loc = _web_link(page.url, fields.get("loc", ""))
+            if loc:
+                links.append(Link(loc, changed=_lastmod(fields.get("lastmod"))))
         return Listing("sitemap" if tag == "urlset" else "sitemap-index", links=tuple(links))
     if tag in ("rss", "feed", "rdf"):
         return _read_feed(page)
@@ -150,8 +169,8 @@ def _read_feed(page: Page) -> Listing:
     feed = feedparser.parse(page.body, response_headers={"content-location": page.url})
     links = []
     for entry in feed.entries:
-        href = entry.get("link") or next(
-            (link.get("href") for link in entry.get("links", []) if link.get("href")), None
+        href = _web_link(page.url, entry.get("link") or "") or next(
+            (found for link in entry.get("links", []) if (found := _web_link(page.url, link.get("href") or ""))), None
         )
         if not href:
             continue
@@ -160,7 +179,7 @@ def _read_feed(page: Page) -> Listing:
         updated = entry.get("updated_parsed") if feed.version.startswith("atom") else None
         links.append(
             Link(
-                urljoin(page.url, href),
+                href,
                 title=(entry.get("title") or "").strip() or None,
                 date=dt.date(*published[:3]) if published else None,
                 changed=dt.datetime.fromtimestamp(calendar.timegm(updated), dt.UTC) if updated else None,
@@ -168,6 +187,16 @@ def _read_feed(page: Page) -> Listing:
         )
     title = (feed.feed.get("title") or "").strip() or None
     return Listing("feed", links=tuple(links), title=title)
+
+
+def _web_link(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base`` if it is a web address (not mailto:, file: ...)."""
+    try:
+        url = urljoin(base, href.strip())
+        parts = urlsplit(url)
+        return url if href.strip() and parts.scheme in ("http", "https") and parts.hostname else None
+    except ValueError:  # such as a broken IPv6 address
+        return None
 
 
 def _lastmod(value: str | None) -> dt.datetime | None:
@@ -202,11 +231,13 @@ def _release_links(html: str, url: str) -> list[str]:
     own = page_url(url)
     links = []
     for anchor in tree.iter("a"):
-        link = page_url(urljoin(url, anchor.get("href") or ""))
+        found = _web_link(url, anchor.get("href") or "")
+        if found is None:
+            continue
+        link = page_url(found)
         parts = urlsplit(link)
         if (
-            parts.scheme in ("http", "https")
-            and parts.netloc == host
+            parts.netloc == host
             and link != own
             and not _NOT_A_RELEASE.search(parts.path)
             and not courlan.is_navigation_page(link)
