@@ -12,9 +12,10 @@ Last-Modified validators, 304 to a conditional request).  Then, each into a fres
   1. ``archive.ingest`` of the same releases written to a JSONL file;
   2. ``archive.sync`` of a source added for the sitemap (sync_delay_s=0, other settings default);
   3. a second ``archive.sync`` of the same, unchanged source;
-  4. fetch and parse of every page without ingest (``Fetcher`` and ``read_release`` in
-     ``sync_workers`` threads), and fetch alone, and parse alone in one thread, for the share
-     of a sync that is not embedding.
+  4. fetch and parse of every page without ingest, as a sync does them (``Fetcher`` in
+     ``sync_workers`` threads; ``page_job`` in ingest's parse workers and ``web_release``;
+     batches of ``sync_batch_pages``), then fetch alone and parse alone, for the share of a
+     sync that is not embedding.
 
 The embedding model is loaded (a throwaway ingest) before anything is timed.  Prints a table
 and appends it, with the machine description, to bench/RESULTS.md.
@@ -46,8 +47,11 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from common import HERE, machine, peak_rss_mb, report  # bench/ is the script's folder, first on sys.path
 from pressqa import Archive, Settings
-from pressqa.sync.fetch import Fetcher, Page
-from pressqa.sync.read import Link, read_release
+from pressqa.errors import IngestError
+from pressqa.ingest.readers import InputReader
+from pressqa.sync.fetch import Fetcher, FetchError, Page
+from pressqa.sync.read import Link, page_job, web_release
+from pressqa.types import IngestProblem
 
 CORPORA = HERE.parent.parent / "shared" / "corpora"
 DEFAULT_CORPUS = CORPORA / "doj-press-releases" / "doj-press-releases.jsonl"
@@ -210,36 +214,47 @@ def timed(step: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
-def fetch_and_parse(settings: Settings, urls: list[str], *, parse: bool) -> tuple[list[Page], list[str]]:
-    """Every page fetched (and read, if ``parse``) in ``sync_workers`` threads, as a sync does
-    them, without ingest; returns the pages and the failures."""
-    fetcher = Fetcher(settings)
+def fetch_and_parse(settings: Settings, urls: list[str], listing: str, *, parse: bool) -> tuple[list[Page], list[str]]:
+    """Every page fetched in ``sync_workers`` threads and, if ``parse``, read as a sync reads
+    it (``page_job`` in ingest's parse workers, then ``web_release``), batch by batch of
+    ``sync_batch_pages``, without ingest; returns the pages and the failures."""
+    fetcher = Fetcher(settings, private_ok=True)  # the site is on 127.0.0.1, as a sync of it allows
+    reader = InputReader(settings)
+    pages: list[Page] = []
     failures: list[str] = []
 
-    def one(url: str) -> Page | None:
+    def fetch(url: str) -> Page | None:
         try:
-            page = fetcher.get(url)
-            if parse:
-                read_release(page, Link(url), issuer=None, feed_title=None)
-            return page
-        except Exception as err:  # a benchmark lists every kind of failure
-            failures.append(f"{url}: {getattr(err, 'reason', None) or err}")
+            return fetcher.get(url)
+        except FetchError as err:
+            failures.append(f"{url}: {err.reason}")
             return None
 
     with ThreadPoolExecutor(settings.sync_workers) as pool:
-        pages = [page for page in pool.map(one, urls) if page is not None]
+        for begin in range(0, len(urls), settings.sync_batch_pages):
+            batch = [page for page in pool.map(fetch, urls[begin : begin + settings.sync_batch_pages]) if page]
+            pages += batch
+            if parse:
+                failures += parse_pages(reader, batch, listing)
     fetcher.close()
     return pages, failures
 
 
-def parse_alone(pages: list[Page]) -> list[str]:
-    """Read fetched pages one after the other in this thread; returns the failures."""
+def parse_pages(reader: InputReader, pages: list[Page], listing: str) -> list[str]:
+    """Read fetched pages as a sync does, in one ``reader.parse`` (one pool of parse workers);
+    returns the failures."""
     failures = []
+    jobs = []
     for page in pages:
         try:
-            read_release(page, Link(page.url), issuer=None, feed_title=None)
-        except Exception as err:
-            failures.append(f"{page.url}: {getattr(err, 'reason', None) or err}")
+            jobs.append((page, page_job(page)))
+        except IngestError as err:
+            failures.append(f"{page.url}: {err.reason}")
+    for (page, _), parsed in zip(jobs, reader.parse(job for _, job in jobs), strict=True):
+        if isinstance(parsed, IngestProblem):
+            failures.append(f"{page.url}: {parsed.reason}")
+        else:
+            web_release(parsed, page, Link(page.requested), issuer=None, feed_title=None, listing=listing)
     return failures
 
 
@@ -328,9 +343,10 @@ def main() -> int:
 
             # 4. Fetch and parse alone; fetch alone; parse alone.
             plain = settings("none")
-            (_, parse_failures), parse_seconds = timed(lambda: fetch_and_parse(plain, urls, parse=True))
-            (pages, fetch_failures), fetch_seconds = timed(lambda: fetch_and_parse(plain, urls, parse=False))
-            alone_failures, alone_seconds = timed(lambda: parse_alone(pages))
+            listing = f"{base}/sitemap.xml"
+            (_, parse_failures), parse_seconds = timed(lambda: fetch_and_parse(plain, urls, listing, parse=True))
+            (pages, fetch_failures), fetch_seconds = timed(lambda: fetch_and_parse(plain, urls, listing, parse=False))
+            alone_failures, alone_seconds = timed(lambda: parse_pages(InputReader(plain), pages, listing))
     finally:
         site.terminate()
         site.join(10)
@@ -348,10 +364,12 @@ def main() -> int:
         ("sync, first (`archive.sync` of the sitemap)", f"{sync_seconds:.1f}", rate(sync_seconds),
          str(first.requests)),
         ("sync, second (unchanged)", f"{again_seconds:.2f}", "", str(again.requests)),
-        (f"fetch + parse only ({plain.sync_workers} threads, {plain.sync_per_host} per host)",
+        (f"fetch + parse only ({plain.sync_workers} threads, {plain.sync_per_host} per host, "
+         f"batches of {plain.sync_batch_pages})",
          f"{parse_seconds:.1f}", rate(parse_seconds), str(count)),
         ("fetch only", f"{fetch_seconds:.1f}", rate(fetch_seconds), str(count)),
-        ("parse only (`read_release`, one thread)", f"{alone_seconds:.1f}", rate(alone_seconds), ""),
+        (f"parse only, all pages in one pool ({plain.parse_workers} parse worker(s))", f"{alone_seconds:.1f}",
+         rate(alone_seconds), ""),
     ]  # fmt: skip
     failures = [f"{problem.path}: {problem.reason}" for problem in first.failed]
     agree = len(first.added) == len(ingested.added) == count - len(first.failed)
@@ -373,7 +391,7 @@ def main() -> int:
         f"- sync / JSONL ingest time: **{sync_seconds / ingest_seconds:.2f}**; "
         f"fetch + parse alone is **{parse_seconds / sync_seconds:.0%}** of the sync "
         f"({parse_seconds:.1f} s, vs {embed_share:.1f} s for the rest: ingest with embedding); "
-        f"fetch alone {fetch_seconds:.1f} s, parse alone {alone_seconds:.1f} s in one thread",
+        f"fetch alone {fetch_seconds:.1f} s, parse alone {alone_seconds:.1f} s",
         f"- counts: JSONL ingest added {len(ingested.added)} ({ingested.chunks_added} chunks, "
         f"{len(ingested.failed)} failed); sync added {len(first.added)} ({web_stats.chunks} chunks), "
         f"{len(first.failed)} failed, {len(first.undated)} undated "
@@ -398,6 +416,9 @@ def main() -> int:
             + (" ..." if len(other_failures) > 10 else "")
         )
     lines_out.append("")
+    results = HERE / "RESULTS.md"
+    if results.is_file() and not results.read_text(encoding="utf-8").endswith("\n\n"):
+        lines_out.insert(0, "")  # a blank line before the heading
     report(lines_out, keep=not args.no_record)
     return 0
 

@@ -30,6 +30,7 @@ class Doc:
     trickle: float = 0.0  # seconds between 1 KiB pieces of the body
     fail_first: int = 0  # answer 503 this many times first
     too_busy: int = 0  # answer 429 Too Many Requests (Retry-After: 1) this many times first
+    send_length: bool = True  # without Content-Length, the body ends when the connection closes
     modified: float = field(default_factory=lambda: time.time() - 86400)
 
     @property
@@ -99,13 +100,13 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 unchanged_since = since and email.utils.parsedate_to_datetime(since).timestamp() >= int(doc.modified)
                 if headers.get("if-none-match") == doc.etag or (not headers.get("if-none-match") and unchanged_since):
                     return self._answer(304, b"", doc.content_type, extra)
-            self._answer(doc.status, doc.body, doc.content_type, extra, doc.trickle)
+            self._answer(doc.status, doc.body, doc.content_type, extra, doc.trickle, doc.send_length)
 
         def _answer(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
-                    trickle: float = 0.0) -> None:  # fmt: skip
+                    trickle: float = 0.0, send_length: bool = True) -> None:  # fmt: skip
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            if status != 304:
+            if status != 304 and send_length:
                 self.send_header("Content-Length", str(len(body)))
             for key, value in (extra or {}).items():
                 self.send_header(key, value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from pressqa.answer.sources import Source
 from pressqa.answer.timeline import TIMELINE_ITEMS, TimelineGenerator, listing, shown
 from pressqa.answer.verify import Verifier
 from pressqa.embedding import Embedder
-from pressqa.errors import ArchiveLockedError, ConfigError
+from pressqa.errors import ArchiveLockedError, ConfigError, PressQAError, StoreError
 from pressqa.fsutil import WriteLock, out_of_space_named
 from pressqa.ingest.adopt import adopt
 from pressqa.ingest.chunking import Chunker
@@ -47,6 +48,8 @@ from pressqa.types import (
     SyncReport,
     SyncSource,
 )
+
+log = logging.getLogger(__name__)
 
 # The ``llm`` that names the offline extractive answerer, whatever ``Settings.llm`` says.
 OFFLINE = "offline"
@@ -161,23 +164,33 @@ class Archive:
             self._sources = SourceBook(self.path, read_only=self._store.read_only)
         return self._sources
 
-    def sync(self, source: str | None = None, *, due_only: bool = False) -> list[SyncReport]:
+    def sync(
+        self, source: str | None = None, *, due_only: bool = False, stop: threading.Event | None = None
+    ) -> list[SyncReport]:
         """Fetch what is new or changed at each source (or the one named) and ingest it; with
-        ``due_only``, only sources whose ``every`` has passed since their last sync.
+        ``due_only``, only sources whose ``every`` has passed since their last sync.  ``stop``,
+        once set, ends the sync after the batch of pages under way.
 
         A page or file that cannot be fetched or read is listed in its report's ``failed``;
-        the rest of the run goes on.  Each batch of pages is ingested as it is fetched, so a
-        killed sync keeps what it ingested and the next one fetches the rest.
+        the rest of the run goes on, and so does the sync of the other sources if one fails
+        as a whole.  Each batch of pages is ingested as it is fetched, so a killed sync keeps
+        what it ingested and the next one fetches the rest.
         """
+        if self._store.read_only:
+            raise StoreError(f"archive {self.path} is read-only: it can be asked, not synced")
         with self.syncing():
             chosen = [self.sources.named(source)] if source else self.sources.list()
             reports = []
             for each in chosen:
                 started = dt.datetime.now(dt.UTC)
-                if due_only and not each.due(started):
+                if (due_only and not each.due(started)) or (stop and stop.is_set()):
                     continue
-                report = self._sync_folder(each) if each.kind == "folder" else self._sync_web(each)
-                self.sources.synced(report, started)
+                try:
+                    report = self._sync_folder(each) if each.kind == "folder" else self._sync_web(each, stop)
+                except Exception as err:  # one source's failure (a locked or full archive, a bug) is its own
+                    log.warning("sync of %s failed", each.name, exc_info=not isinstance(err, PressQAError))
+                    report = SyncReport(each.name, failed=(IngestProblem(each.location, f"sync failed: {err}"),))
+                self.sources.synced(report, started)  # a failed source is tried again when next due
                 reports.append(report)
             return reports
 
@@ -194,16 +207,17 @@ class Archive:
             self.sources.synced(report, started)
             return report
 
-    def _sync_web(self, source: SyncSource) -> SyncReport:
+    def _sync_web(self, source: SyncSource, stop: threading.Event | None) -> SyncReport:
         def ingest(releases: Sequence[Release | IngestProblem]) -> IngestReport:
-            with WriteLock(self.path), out_of_space_named(self.path):
+            # Waits for another writer (an upload, an ingest) instead of dropping the batch fetched.
+            with WriteLock(self.path, wait=True), out_of_space_named(self.path):
                 self._store.recover()
                 return IngestRun(self._store, self._embedder, self.chunker, self.settings).run_items(releases)
 
         def stored(doc_id: str) -> bool:
             return self._store.content_hash(doc_id) is not None
 
-        return WebSync(self.sources, self.settings, ingest, stored, source).run()
+        return WebSync(self.sources, self.settings, ingest, stored, source, stop).run()
 
     def _sync_folder(self, source: SyncSource, paths: list[Path] | None = None) -> SyncReport:
         report = self.ingest(paths or [Path(source.location)])

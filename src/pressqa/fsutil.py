@@ -44,8 +44,9 @@ class WriteLock:
     stale lock behind.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, wait: bool = False) -> None:
         self.path = root / ".lock"
+        self.wait = wait  # wait for the writer holding it, instead of raising ArchiveLockedError
         self._fd: int | None = None
 
     def __enter__(self) -> WriteLock:
@@ -59,7 +60,7 @@ class WriteLock:
                 "but ingest, delete and repair need a folder this user can write"
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)

@@ -485,6 +485,11 @@ class InputReader:
         self.fields = fields or RecordFields()
 
     def read(self, paths: Iterable[Path]) -> Iterator[Release | IngestProblem]:
+        return self.parse(self._jobs(paths))
+
+    def parse(self, jobs: Iterable[ParseJob | IngestProblem]) -> Iterator[Release | IngestProblem]:
+        """The releases of parse jobs (a sync's fetched pages, or the files ``read`` walks),
+        parsed in the worker processes under the time limit; problems pass through."""
         import pypdf  # noqa: F401  imported once here, so each forked worker (and each one
         import trafilatura  # noqa: F401  started after a kill) has them without the wait
 
@@ -494,7 +499,7 @@ class InputReader:
         queued: collections.deque[IngestProblem | tuple[ParseJob, Future[list[Release | IngestProblem]]]]
         queued = collections.deque()
         try:
-            for job in self._jobs(paths):
+            for job in jobs:
                 queued.append(job if isinstance(job, IngestProblem) else (job, self._schedule(pool, job)))
                 if len(queued) > 4 * self.workers:  # bounds the bytes waiting in memory
                     yield from self._results(pool, queued.popleft())

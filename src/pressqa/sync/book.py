@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -28,10 +29,11 @@ CREATE TABLE IF NOT EXISTS sources (
     issuer TEXT, found TEXT, last_sync TEXT, last_report TEXT
 );
 -- What each URL answered when last fetched: validators for a conditional request, the
--- release it became (pages), its body (listings, read again when they answer 304).
+-- release it became (pages), its body (listings, read again when they answer 304) and
+-- when that body last changed (listings: pages fetched since need not be asked for again).
 CREATE TABLE IF NOT EXISTS documents (
     url TEXT PRIMARY KEY, source TEXT NOT NULL, etag TEXT, last_modified TEXT, fetched TEXT NOT NULL,
-    doc_id TEXT, body BLOB
+    doc_id TEXT, body BLOB, changed TEXT
 );
 """
 
@@ -66,6 +68,7 @@ class Known:
     fetched: dt.datetime
     doc_id: str | None
     body: bytes | None
+    changed: dt.datetime | None
 
 
 class SourceBook:
@@ -83,7 +86,12 @@ class SourceBook:
                 self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30)
                 self._db.execute("PRAGMA journal_mode=WAL")
             elif self._path.exists():
-                self._db = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, check_same_thread=False)
+                # As the registry does: on a read-only file system nothing changes the file, and
+                # SQLite may read a WAL database without the lock files it would make.
+                immutable = "&immutable=1" if os.statvfs(self._path.parent).f_flag & os.ST_RDONLY else ""
+                self._db = sqlite3.connect(
+                    f"{self._path.resolve().as_uri()}?mode=ro{immutable}", uri=True, check_same_thread=False
+                )
             else:  # a read-only archive that never had sources
                 self._db = sqlite3.connect(":memory:", check_same_thread=False)
             if not self._read_only or not self._path.exists():
@@ -159,20 +167,21 @@ class SourceBook:
         )  # fmt: skip
 
     def known(self, url: str) -> Known | None:
+        sql = "SELECT etag, last_modified, fetched, doc_id, body, changed FROM documents WHERE url = ?"
         with self._lock:
-            row = (
-                self._conn()
-                .execute("SELECT etag, last_modified, fetched, doc_id, body FROM documents WHERE url = ?", (url,))
-                .fetchone()
-            )
-        return Known(row[0], row[1], dt.datetime.fromisoformat(row[2]), row[3], row[4]) if row else None
+            row = self._conn().execute(sql, (url,)).fetchone()
+        if row is None:
+            return None
+        changed = dt.datetime.fromisoformat(row[5]) if row[5] else None
+        return Known(row[0], row[1], dt.datetime.fromisoformat(row[2]), row[3], row[4], changed)
 
     def remember(self, url: str, source: str, *, etag: str | None, last_modified: str | None, at: dt.datetime,
-                 doc_id: str | None = None, body: bytes | None = None) -> None:  # fmt: skip
+                 doc_id: str | None = None, body: bytes | None = None,
+                 changed: dt.datetime | None = None) -> None:  # fmt: skip
         self._write(
-            "INSERT OR REPLACE INTO documents (url, source, etag, last_modified, fetched, doc_id, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            url, source, etag, last_modified, at.isoformat(), doc_id, body,
+            "INSERT OR REPLACE INTO documents (url, source, etag, last_modified, fetched, doc_id, body, changed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            url, source, etag, last_modified, at.isoformat(), doc_id, body, changed.isoformat() if changed else None,
         )  # fmt: skip
 
     def _free_name(self, base: str) -> str:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
+import ipaddress
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +19,7 @@ import httpx
 
 from pressqa.settings import Settings
 
+_CHARSET = re.compile(r"charset=[\"']?([\w-]+)", re.IGNORECASE)
 RETRIED = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 120.0  # a server asking for longer is treated as failing this time
 
@@ -39,13 +44,31 @@ class Page:
     modified: bool
     body: bytes = b""
     content_type: str = ""
+    charset: str | None = None  # as the Content-Type header names it
     etag: str | None = None
     last_modified: str | None = None
 
 
-# Whether robots.txt lets the user agent fetch a URL, and the host's crawl delay; the sync
-# run supplies it (it keeps robots.txt like any other document).
-RobotsCheck = Callable[[str], tuple[bool, float]]
+# Why robots.txt refuses a URL (None: it may be fetched), and the host's crawl delay; the
+# sync run supplies it (it keeps robots.txt like any other document).
+RobotsCheck = Callable[[str], tuple[str | None, float]]
+
+
+@functools.cache
+def private_address(host: str) -> bool:
+    """Whether ``host`` is this machine, a private network or a link-local address (such as
+    a cloud's metadata service at 169.254.169.254), by its address or what it resolves to."""
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(info[4][0]) for info in socket.getaddrinfo(host, None)]
+        except (OSError, UnicodeError, ValueError):
+            return False  # not resolvable: the request fails and says so
+    return any(
+        address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+        for address in addresses
+    )
 
 
 class _Host:
@@ -71,9 +94,10 @@ class _Host:
 class Fetcher:
     """GETs for one sync run; thread-safe.  ``requests`` counts what went over the wire."""
 
-    def __init__(self, settings: Settings, robots: RobotsCheck | None = None) -> None:
+    def __init__(self, settings: Settings, robots: RobotsCheck | None = None, *, private_ok: bool = False) -> None:
         self.settings = settings
         self.robots = robots
+        self.private_ok = private_ok  # whether addresses on this machine or a private network may be fetched
         self.requests = 0
         self._client = httpx.Client(
             headers={"User-Agent": settings.sync_user_agent},
@@ -97,32 +121,44 @@ class Fetcher:
         current = url
         for _ in range(self.settings.sync_max_redirects + 1):
             delay = 0.0
+            if not self.private_ok and private_address(urlsplit(current).hostname or ""):
+                raise FetchError(
+                    current, "an address on this machine or a private network, refused for a public source"
+                )
             if self.robots is not None and obey_robots:
-                allowed, delay = self.robots(current)
-                if not allowed:
-                    raise FetchError(current, "robots.txt disallows it for pressqa's user agent")
+                refused, delay = self.robots(current)
+                if refused:
+                    raise FetchError(current, refused)
             status, response_headers, body = self._request(current, headers, delay)
             if status in (301, 302, 303, 307, 308):
                 target = response_headers.get("location")
                 if not target:
                     raise FetchError(current, f"HTTP {status} redirect without a Location header")
-                current = urljoin(current, target)
-                if urlsplit(current).scheme not in ("http", "https"):
+                try:
+                    current = urljoin(current, target)
+                    scheme = urlsplit(current).scheme
+                except ValueError:
+                    raise FetchError(url, f"redirected to {target!r}, not an address") from None
+                if scheme not in ("http", "https"):
                     raise FetchError(url, f"redirected to {current!r}, not a web address")
                 if current in visited:
                     raise FetchError(url, "redirect loop: " + " -> ".join([*visited, current]))
                 visited.append(current)
                 continue
             if status == 304:
+                if not (etag or last_modified):
+                    raise FetchError(current, "answered 304 Not Modified to a request that was not conditional")
                 return Page(url, current, modified=False, etag=etag, last_modified=last_modified)
             if status != 200:
                 raise FetchError(current, f"HTTP {status}{_phrase(status)}", status)
+            content_type = response_headers.get("content-type", "")
             return Page(
                 url,
                 current,
                 modified=True,
                 body=body,
-                content_type=response_headers.get("content-type", "").split(";")[0].strip().lower(),
+                content_type=content_type.split(";")[0].strip().lower(),
+                charset=found.group(1) if (found := _CHARSET.search(content_type)) else None,
                 etag=response_headers.get("etag"),
                 last_modified=response_headers.get("last-modified"),
             )
@@ -199,8 +235,11 @@ def _retry_after(value: str | None, default: float) -> float:
         return default
     if value.strip().isdigit():
         return float(value)
-    when = email.utils.parsedate_to_datetime(value) if email.utils.parsedate_tz(value) else None
-    return max(0.0, when.timestamp() - time.time()) if when else default
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):  # not a date either
+        return default
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _phrase(status: int) -> str:

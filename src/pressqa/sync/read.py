@@ -4,17 +4,19 @@ one release (an HTML page or a PDF), read with feedparser, lxml, courlan and tra
 from __future__ import annotations
 
 import calendar
+import contextlib
 import dataclasses
 import datetime as dt
+import email.utils
 import hashlib
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from pressqa.errors import IngestError
-from pressqa.ingest.readers import parse_html, parse_pdf
+from pressqa.ingest.readers import ParseJob
 from pressqa.sync.fetch import FetchError, Page
 from pressqa.types import Release
 
@@ -76,23 +78,31 @@ def read_listing(page: Page) -> Listing:
     if _FEED_PATH.search(urlsplit(page.requested).path):
         raise FetchError(page.url, "an HTML page where a feed was expected (the address looks like a feed's)")
     html = _decoded(page)
+    links = tuple(Link(url) for url in _release_links(html, page.url))
     if urlsplit(page.url).path in ("", "/"):
-        return Listing("home", found=tuple(_advertised_feeds(html, page.url)))
-    return Listing("listing", links=tuple(Link(url) for url in _release_links(html, page.url)))
+        return Listing("home", links=links, found=tuple(_advertised_feeds(html, page.url)))
+    return Listing("listing", links=links)
 
 
-def read_release(page: Page, link: Link, *, issuer: str | None, feed_title: str | None) -> Release:
-    """The release a page holds.  Its date is the feed item's, else the page's metadata
-    (trafilatura's htmldate), else a dateline in its text; none is never today."""
-    origin = page.url
+def page_job(page: Page) -> ParseJob:
+    """How ingest's parsers read a fetched page (in a worker process, under a time limit):
+    an HTML page as an ``.html`` file, a PDF as a ``.pdf``.  Raises ``IngestError`` else."""
     if page.content_type == "application/pdf" or page.body.startswith(b"%PDF"):
-        release = parse_pdf(page.body, doc_id="web", origin=origin)
+        return ParseJob(page.url, ".pdf", "web", data=page.body)
+    if _HTML_START.match(page.body) or page.content_type in ("text/html", "application/xhtml+xml"):
+        return ParseJob(page.url, ".html", "web", data=_decoded(page).encode())
+    raise IngestError(page.url, f"{page.content_type or 'unknown'} content, not an HTML page or a PDF")
+
+
+def web_release(release: Release, page: Page, link: Link, *, issuer: str | None, feed_title: str | None,
+                listing: str) -> Release:  # fmt: skip
+    """A parsed page as the release it is: its id from its canonical URL, its issuer the
+    source's (else the site's name, else the feed's title), its date the feed item's (else
+    the page's metadata, else a dateline in its text: never today's)."""
+    if release.origin.endswith(".pdf") or page.body.startswith(b"%PDF"):
         url, title = page_url(page.url), link.title or release.title  # a PDF's first line is a poor title
-    elif _HTML_START.match(page.body) or page.content_type in ("text/html", "application/xhtml+xml"):
-        release = parse_html(_decoded(page), doc_id="web", origin=origin)
-        url, title = page_url(_canonical(release.url, page.url)), release.title
     else:
-        raise IngestError(origin, f"{page.content_type or 'unknown'} content, not an HTML page or a PDF")
+        url, title = page_url(_canonical(release.url, page.url, listing)), release.title
     return dataclasses.replace(
         release,
         doc_id=release_id(url),
@@ -100,28 +110,39 @@ def read_release(page: Page, link: Link, *, issuer: str | None, feed_title: str 
         title=title,
         source=issuer or release.source or feed_title,
         date=link.date or release.date,
+        origin=page.url,
         id_from_location=False,
     )
 
 
-def _canonical(declared: str | None, fetched: str) -> str:
-    """The page's canonical URL if it declares one on its own site, else where it was fetched."""
-    if declared:
-        absolute = urljoin(fetched, declared)
-        if urlsplit(absolute).hostname == urlsplit(fetched).hostname:
-            return absolute
-    return fetched
+def _canonical(declared: str | None, fetched: str, listing: str) -> str:
+    """The page's canonical URL if it declares one on its own site, else where it was fetched.
+    A canonical URL that is the site's root or the listing itself (a CMS that points every
+    page there) is not taken: it would make all releases one."""
+    absolute = _web_link(fetched, declared or "")
+    if absolute is None or urlsplit(absolute).hostname != urlsplit(fetched).hostname:
+        return fetched
+    if urlsplit(absolute).path in ("", "/") or page_url(absolute) == page_url(listing):
+        return fetched
+    return absolute
 
 
 def _decoded(page: Page) -> str:
-    charset = "utf-8"
+    """The page's text: by the charset its headers or its ``<meta>`` name, else UTF-8 if it
+    is that, else as trafilatura guesses (charset_normalizer)."""
+    from trafilatura.utils import decode_file
+
     found = re.search(rb"charset=[\"']?([\w-]+)", page.body[:2048])
-    if found:
-        charset = found.group(1).decode("ascii")
+    charset = page.charset or (found.group(1).decode("ascii") if found else None)
+    if charset:
+        try:
+            return page.body.decode(charset, errors="replace")
+        except LookupError:  # a charset Python does not know
+            pass
     try:
-        return page.body.decode(charset, errors="replace")
-    except LookupError:  # a charset Python does not know
-        return page.body.decode("utf-8", errors="replace")
+        return page.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return str(decode_file(page.body))
 
 
 def _gunzipped(page: Page) -> bytes:
@@ -155,7 +176,7 @@ def _read_xml(page: Page) -> Listing:
                 if isinstance(child.tag, str)
             }
             loc = _web_link(page.url, fields.get("loc", ""))
-            if loc:
+            if loc and urlsplit(loc).hostname == urlsplit(page.url).hostname:  # a sitemap lists its own site only
                 links.append(Link(loc, changed=_lastmod(fields.get("lastmod"))))
         return Listing("sitemap" if tag == "urlset" else "sitemap-index", links=tuple(links))
     if tag in ("rss", "feed", "rdf"):
@@ -174,14 +195,13 @@ def _read_feed(page: Page) -> Listing:
         )
         if not href:
             continue
-        published = entry.get("published_parsed") or entry.get("updated_parsed")
-        # Atom's <updated> is when an entry last changed; RSS has no such field.
+        # Atom's <updated> is when an entry last changed (never its publication); RSS has no such field.
         updated = entry.get("updated_parsed") if feed.version.startswith("atom") else None
         links.append(
             Link(
                 href,
                 title=(entry.get("title") or "").strip() or None,
-                date=dt.date(*published[:3]) if published else None,
+                date=_published(entry),
                 changed=dt.datetime.fromtimestamp(calendar.timegm(updated), dt.UTC) if updated else None,
             )
         )
@@ -199,13 +219,31 @@ def _web_link(base: str, href: str) -> str | None:
         return None
 
 
+def _published(entry: Any) -> dt.date | None:
+    """A feed item's publication day where it was published: "Fri, 13 Aug 2021 01:00 +0300"
+    is the 13th (feedparser's own reading is in UTC, the 12th)."""
+    raw = (entry.get("published") or "").strip()
+    if not raw:
+        return None
+    with contextlib.suppress(TypeError, ValueError):
+        return email.utils.parsedate_to_datetime(raw).date()
+    with contextlib.suppress(ValueError):
+        return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).date()
+    parsed = entry.get("published_parsed")
+    return dt.date(*parsed[:3]) if parsed else None
+
+
 def _lastmod(value: str | None) -> dt.datetime | None:
+    """A sitemap's lastmod; a day alone stands for its end (a page changed later that day
+    after it was fetched must not be taken as unchanged)."""
     if not value:
         return None
     try:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if len(value.strip()) == 10:  # YYYY-MM-DD
+        when = when.replace(hour=23, minute=59, second=59)
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 

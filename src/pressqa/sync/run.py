@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin, urlsplit
@@ -15,10 +16,11 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 
 from pressqa.errors import IngestError
+from pressqa.ingest.readers import InputReader, ParseJob
 from pressqa.settings import Settings
 from pressqa.sync.book import Known, SourceBook
-from pressqa.sync.fetch import Fetcher, FetchError, Page
-from pressqa.sync.read import Link, Listing, page_url, read_listing, read_release
+from pressqa.sync.fetch import Fetcher, FetchError, Page, private_address
+from pressqa.sync.read import Link, Listing, page_job, page_url, read_listing, web_release
 from pressqa.types import IngestProblem, IngestReport, Release, SyncReport, SyncSource
 
 log = logging.getLogger(__name__)
@@ -33,39 +35,52 @@ IngestReleases = Callable[[Sequence[Release]], IngestReport]
 Stored = Callable[[str], bool]
 
 
-class WebSync:
-    """One sync of one web source into an archive; ``run`` returns what it did."""
+@dataclasses.dataclass
+class _Fetched:
+    """A release page fetched in this sync: ``page`` answered Not Modified, or holds a release."""
 
-    def __init__(
-        self, book: SourceBook, settings: Settings, ingest: IngestReleases, stored: Stored, source: SyncSource
-    ) -> None:
+    url: str  # as the listing names it (normalised): the key its fetch state is kept under
+    link: Link
+    page: Page
+
+
+class WebSync:
+    """One sync of one web source into an archive; ``run`` returns what it did.  ``stop``,
+    once set, ends it after the batch under way (a server shutting down)."""
+
+    def __init__(self, book: SourceBook, settings: Settings, ingest: IngestReleases, stored: Stored,
+                 source: SyncSource, stop: threading.Event | None = None) -> None:  # fmt: skip
         self.book = book
         self.settings = settings
         self.ingest = ingest
         self.stored = stored
         self.source = source
-        self.fetcher = Fetcher(settings, robots=self._allowed)
+        self.stop = stop or threading.Event()
+        self.fetcher = Fetcher(settings, robots=self._robots_check, private_ok=_private_source(source.location))
         self.failed: list[IngestProblem] = []
         self.not_modified = 0
         self._now = dt.datetime.now(dt.UTC)
-        self._robots: dict[str, Protego | None] = {}
-        self._robots_lock = threading.Lock()
+        self._robots: dict[str, Protego | str | None] = {}
+        self._robots_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._lock = threading.Lock()
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
         totals = _Totals()
-        left = 0
         try:
-            listing, unchanged, links = self._links()
-            todo = self._to_fetch(links, unchanged)
-            left = max(0, len(todo) - self.settings.sync_max_pages)
+            listing, links = self._links()
+            todo = self._to_fetch(links)
+            totals.left = max(0, len(todo) - self.settings.sync_max_pages)
             todo = todo[: self.settings.sync_max_pages]
+            reader = InputReader(self.settings)
             with ThreadPoolExecutor(self.settings.sync_workers) as pool:
                 size = self.settings.sync_batch_pages
                 for begin in range(0, len(todo), size):
-                    batch = todo[begin : begin + size]
-                    outcomes = list(pool.map(lambda item: self._page(item[0], item[1], listing), batch))
-                    self._ingest([outcome for outcome in outcomes if outcome is not None], totals)
+                    if self.stop.is_set():
+                        totals.left += len(todo) - begin
+                        break
+                    fetched = pool.map(lambda item: self._fetch_page(*item), todo[begin : begin + size])
+                    self._ingest([page for page in fetched if page is not None], listing, reader, totals)
         except FetchError as err:  # the source itself failed: nothing to fetch
             self.failed.append(IngestProblem(err.url, err.reason))
         finally:
@@ -79,85 +94,95 @@ class WebSync:
             undated=tuple(totals.undated),
             requests=self.fetcher.requests,
             not_modified=self.not_modified,
-            left=left,
+            left=totals.left,
             seconds=time.perf_counter() - started,
         )
 
-    def _to_fetch(self, links: list[Link], unchanged: bool) -> list[tuple[Link, Known | None]]:
-        """The pages to ask for: all but those ingested that the listing says are unchanged
-        (it answered Not Modified, or dates their last change before their last fetch)."""
-        todo = []
-        for link in {page_url(link.url): link for link in links}.values():
+    def _to_fetch(self, links: list[tuple[Link, dt.datetime]]) -> list[tuple[Link, Known | None]]:
+        """The pages to ask for, those never ingested first: a page ingested is spared if it
+        was fetched after its listing last changed, or the listing dates its last change
+        before that fetch.  So a page that failed, or that a capped or killed sync left, is
+        asked for by the next sync, and a listing that did not change costs one request."""
+        new, again = [], []
+        for link, listed in {page_url(link.url): (link, listed) for link, listed in links}.values():
             known = self.book.known(page_url(link.url))
-            ingested = known is not None and known.doc_id is not None and self.stored(known.doc_id)
-            spared = unchanged or (link.changed is not None and known is not None and link.changed <= known.fetched)
-            if not (ingested and spared):
-                todo.append((link, known))
-        return todo
+            if known is None or known.doc_id is None or not self.stored(known.doc_id):
+                new.append((link, known))
+            elif known.fetched < listed and (link.changed is None or link.changed > known.fetched):
+                again.append((link, known))
+        return new + again
 
     # ---------------------------------------------------------------- listings
 
-    def _links(self) -> tuple[Listing, bool, list[Link]]:
-        """The source's listing, whether it answered Not Modified, and the pages it lists."""
-        listing, unchanged = self._listing(self.source.found or self.source.location)
+    def _links(self) -> tuple[Listing, list[tuple[Link, dt.datetime]]]:
+        """The source's listing, and the pages it lists with when their listing last changed."""
+        listing, changed = self._listing(self.source.found or self.source.location)
         if listing.kind == "home":
-            listing, unchanged = self._discovered(listing)
+            listing, changed = self._discovered(listing, changed)
         if listing.kind != "sitemap-index":
-            return listing, unchanged, list(listing.links)
-        links: list[Link] = []
+            return listing, [(link, changed) for link in listing.links]
+        links: list[tuple[Link, dt.datetime]] = []
         for child in listing.links[:MAX_SITEMAPS]:
             try:
-                sitemap, same = self._listing(child.url)
+                sitemap, sitemap_changed = self._listing(child.url)
             except FetchError as err:
                 self.failed.append(IngestProblem(err.url, err.reason))
                 continue
             if sitemap.kind != "sitemap":
                 self.failed.append(IngestProblem(child.url, f"a {sitemap.kind} where a sitemap was expected"))
                 continue
-            unchanged = unchanged and same
-            links += sitemap.links
-        return listing, unchanged, links
+            links += [(link, sitemap_changed) for link in sitemap.links]
+        return listing, links
 
-    def _listing(self, url: str) -> tuple[Listing, bool]:
-        known = self.book.known(page_url(url))
+    def _listing(self, url: str) -> tuple[Listing, dt.datetime]:
+        """A feed, sitemap or listing page, and when its content last changed."""
+        key = page_url(url)
+        known = self.book.known(key)
         usable = known if known and known.body is not None else None  # a 304 needs the body it stands for
         page = self.fetcher.get(
             url, etag=usable.etag if usable else None, last_modified=usable.last_modified if usable else None
         )
-        if not page.modified:
-            assert usable is not None and usable.body is not None
-            self.not_modified += 1
-            page = dataclasses.replace(page, body=usable.body)
+        changed = self._now
+        if usable is not None and (not page.modified or page.body == usable.body):
+            self.not_modified += not page.modified
+            page = dataclasses.replace(page, body=usable.body or b"")
+            changed = usable.changed or usable.fetched
         listing = read_listing(page)
-        self.book.remember(page_url(url), self.source.name, etag=page.etag, last_modified=page.last_modified,
-                           at=self._now, body=page.body)  # fmt: skip
-        return listing, not page.modified
+        self.book.remember(key, self.source.name, etag=page.etag, last_modified=page.last_modified, at=self._now,
+                           body=page.body, changed=changed)  # fmt: skip
+        return listing, changed
 
-    def _discovered(self, home: Listing) -> tuple[Listing, bool]:
-        """The feed a home page advertises, else the sitemap robots.txt names or /sitemap.xml."""
+    def _discovered(self, home: Listing, home_changed: dt.datetime) -> tuple[Listing, dt.datetime]:
+        """The feed a home page advertises, else the sitemap robots.txt names or /sitemap.xml,
+        else the home page's own release links."""
         source = self.source
         robots = self._robots_of(source.location)
-        candidates = [*home.found, *(robots.sitemaps if robots else ()), urljoin(source.location, "/sitemap.xml")]
+        sitemaps = robots.sitemaps if isinstance(robots, Protego) else ()
+        candidates = [*home.found, *sitemaps, urljoin(source.location, "/sitemap.xml")]
         for candidate in dict.fromkeys(candidates):
             try:
-                listing, unchanged = self._listing(candidate)
+                listing, changed = self._listing(candidate)
             except FetchError:
                 continue
             if listing.kind in ("feed", "sitemap", "sitemap-index"):
                 self.book.found(source.name, candidate)
                 log.info("source %s: syncing %s, found on its home page", source.name, candidate)
-                return listing, unchanged
+                return listing, changed
+        if home.links:
+            return dataclasses.replace(home, kind="listing"), home_changed
         raise FetchError(
             source.location,
-            "a home page that names no feed, and no sitemap was found; add the address of the site's feed, "
-            "sitemap or press-release listing page instead",
+            "a home page that names no feed and links to no releases, and no sitemap was found; add the address "
+            "of the site's feed, sitemap or press-release listing page instead",
         )
 
     # ---------------------------------------------------------------- pages
 
-    def _page(self, link: Link, known: Known | None, listing: Listing) -> tuple[str, Page, Release | None] | None:
-        """Fetch and read one release page (in a worker thread); None if it failed."""
+    def _fetch_page(self, link: Link, known: Known | None) -> _Fetched | None:
+        """Fetch one release page (in a worker thread); None if it failed or the sync stops."""
         url = page_url(link.url)
+        if self.stop.is_set():
+            return None
         conditional = known if known and known.doc_id and self.stored(known.doc_id) else None
         try:
             page = self.fetcher.get(
@@ -165,54 +190,75 @@ class WebSync:
                 etag=conditional.etag if conditional else None,
                 last_modified=conditional.last_modified if conditional else None,
             )
-            if not page.modified:
-                return url, page, None
-            return url, page, read_release(page, link, issuer=self.source.issuer, feed_title=listing.title)
-        except (FetchError, IngestError) as err:
-            self.failed.append(IngestProblem(url, err.reason))
+        except FetchError as err:
+            self._failed(url, err.reason)
             return None
+        return _Fetched(url, link, page)
 
-    def _ingest(self, fetched: list[tuple[str, Page, Release | None]], totals: _Totals) -> None:
-        """Ingest a batch of pages, then remember each one that is now in the archive."""
-        releases: dict[str, Release] = {}
-        for url, page, release in fetched:
-            if release is None:
+    def _failed(self, url: str, reason: str) -> None:
+        with self._lock:
+            self.failed.append(IngestProblem(url, reason))
+
+    def _ingest(self, fetched: list[_Fetched], listing: Listing, reader: InputReader, totals: _Totals) -> None:
+        """Parse a batch of pages in ingest's worker processes, ingest them, then remember
+        each one that is now in the archive."""
+        jobs: list[tuple[_Fetched, ParseJob]] = []
+        for item in fetched:
+            if not item.page.modified:
                 self.not_modified += 1
-                known = self.book.known(url)
-                self.book.remember(url, self.source.name, etag=page.etag, last_modified=page.last_modified,
-                                   at=self._now, doc_id=known.doc_id if known else None)  # fmt: skip
-            else:
-                releases.setdefault(release.doc_id, release)  # one page reached by two addresses is one release
-        report = self.ingest(list(releases.values())) if releases else IngestReport()
+                known = self.book.known(item.url)
+                self.book.remember(item.url, self.source.name, etag=item.page.etag,
+                                   last_modified=item.page.last_modified, at=self._now,
+                                   doc_id=known.doc_id if known else None)  # fmt: skip
+                continue
+            try:
+                jobs.append((item, page_job(item.page)))
+            except IngestError as err:
+                self._failed(item.url, err.reason)
+        releases: dict[str, tuple[_Fetched, Release]] = {}
+        for (item, _), parsed in zip(jobs, reader.parse(job for _, job in jobs), strict=True):
+            if isinstance(parsed, IngestProblem):
+                self._failed(item.url, parsed.reason)
+                continue
+            release = web_release(parsed, item.page, item.link, issuer=self.source.issuer, feed_title=listing.title,
+                                  listing=self.source.found or self.source.location)  # fmt: skip
+            releases.setdefault(release.doc_id, (item, release))  # one page reached by two addresses is one release
+        report = self.ingest([release for _, release in releases.values()]) if releases else IngestReport()
         failed = {problem.path for problem in report.failed}
         self.failed += report.failed
         totals.added += report.added
         totals.updated += report.updated
         totals.unchanged += report.unchanged
-        totals.undated += [releases[doc_id].url or doc_id for doc_id in report.undated]
-        for url, page, release in fetched:
-            if release is not None and release.origin not in failed:
-                self.book.remember(url, self.source.name, etag=page.etag, last_modified=page.last_modified,
-                                   at=self._now, doc_id=release.doc_id)  # fmt: skip
+        totals.undated += [releases[doc_id][1].url or doc_id for doc_id in report.undated]
+        for item, release in releases.values():
+            if release.origin not in failed:
+                self.book.remember(item.url, self.source.name, etag=item.page.etag,
+                                   last_modified=item.page.last_modified, at=self._now,
+                                   doc_id=release.doc_id)  # fmt: skip
 
     # ---------------------------------------------------------------- robots.txt
 
-    def _allowed(self, url: str) -> tuple[bool, float]:
+    def _robots_check(self, url: str) -> tuple[str | None, float]:
+        """Why robots.txt refuses ``url`` (None: it may be fetched), and the host's crawl delay."""
         robots = self._robots_of(url)
+        if isinstance(robots, str):
+            return robots, 0.0
         if robots is None:
-            return True, 0.0
-        return robots.can_fetch(url, ROBOTS_AGENT), float(robots.crawl_delay(ROBOTS_AGENT) or 0.0)
+            return None, 0.0
+        refused = None if robots.can_fetch(url, ROBOTS_AGENT) else "robots.txt disallows it for pressqa's user agent"
+        return refused, float(robots.crawl_delay(ROBOTS_AGENT) or 0.0)
 
-    def _robots_of(self, url: str) -> Protego | None:
-        """The robots.txt rules of ``url``'s host (None: no rules), fetched once a sync."""
+    def _robots_of(self, url: str) -> Protego | str | None:
+        """The robots.txt rules of ``url``'s host: None if it has none, a reason if the
+        whole host is off limits for now.  Fetched once a sync (one host at a time)."""
         parts = urlsplit(url)
         home = f"{parts.scheme}://{parts.netloc}"
-        with self._robots_lock:
+        with self._robots_locks[home]:
             if home not in self._robots:
                 self._robots[home] = self._fetch_robots(home + "/robots.txt")
             return self._robots[home]
 
-    def _fetch_robots(self, url: str) -> Protego | None:
+    def _fetch_robots(self, url: str) -> Protego | str | None:
         """robots.txt, kept a day as RFC 9309 allows (then asked for again, conditionally)."""
         known = self.book.known(url)
         if known and known.body is not None and self._now - known.fetched < ROBOTS_KEPT:
@@ -223,16 +269,25 @@ class WebSync:
                                     last_modified=usable.last_modified if usable else None,
                                     obey_robots=False)  # fmt: skip
         except FetchError as err:
-            if err.status is None or err.status >= 500:
+            if err.status is None:
                 return None  # unreachable: the pages' own requests will say why
-            page = Page(url, url, modified=True)  # 4xx: the site has no rules, RFC 9309 2.3.1.3
+            if err.status >= 500:  # RFC 9309 2.3.1.4: then nothing of the site may be fetched
+                return f"robots.txt is unavailable ({err.reason}), so the site may not be crawled now (RFC 9309)"
+            page = Page(url, url, modified=True)  # 4xx: the site has no rules (RFC 9309 2.3.1.3)
         if not page.modified:
             assert usable is not None and usable.body is not None
-            self.not_modified += 1
+            with self._lock:  # robots.txt is read from the worker threads
+                self.not_modified += 1
             page = dataclasses.replace(page, body=usable.body)
         self.book.remember(url, self.source.name, etag=page.etag, last_modified=page.last_modified, at=self._now,
                            body=page.body)  # fmt: skip
         return Protego.parse(page.body.decode("utf-8", errors="replace"))
+
+
+def _private_source(location: str) -> bool:
+    """Whether a source is itself on this machine or a private network: only then may its
+    pages and redirects lead there (else a feed could make pressqa read an intranet)."""
+    return private_address(urlsplit(location).hostname or "")
 
 
 @dataclasses.dataclass
@@ -241,3 +296,4 @@ class _Totals:
     updated: list[str] = dataclasses.field(default_factory=list)
     unchanged: int = 0
     undated: list[str] = dataclasses.field(default_factory=list)
+    left: int = 0

@@ -27,7 +27,9 @@ class Syncable(Protocol):
     @property
     def sources(self) -> SourceBook: ...
 
-    def sync(self, source: str | None = None, *, due_only: bool = False) -> list[SyncReport]: ...
+    def sync(
+        self, source: str | None = None, *, due_only: bool = False, stop: threading.Event | None = None
+    ) -> list[SyncReport]: ...
 
     def sync_paths(self, source: str, paths: Iterable[Path]) -> SyncReport: ...
 
@@ -47,10 +49,10 @@ def run_due(archive: Syncable, stop: threading.Event, reported: Reported) -> Non
     sync is logged and tried again when next due; it never ends the loop."""
     while not stop.is_set():
         try:
-            for report in archive.sync(due_only=True):
+            for report in archive.sync(due_only=True, stop=stop):
                 reported(report)
-        except PressQAError as err:
-            log.warning("scheduled sync failed: %s", err)
+        except Exception:  # the schedule outlives any one failure; the next pass tries again
+            log.exception("scheduled sync failed")
         stop.wait(max(1.0, seconds_to_next(archive.sources, dt.datetime.now(dt.UTC))))
 
 

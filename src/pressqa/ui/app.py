@@ -528,7 +528,7 @@ class ArchiveApp:
     def sync_now(self) -> tuple[Any, ...]:
         """Sync every source now (answers go on meanwhile), then show what it did."""
         try:
-            done = render.sync_report(self.syncer.sync())
+            done = render.sync_report(self.syncer.sync(stop=self._stop_schedule))
         except PressQAError as err:
             done = render.escape_markdown(f"Sync failed: {err}")
         return (done, self.sources_view(), *self._overview())
