@@ -265,6 +265,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     with _open(args) as archive:
         reports = archive.sync(args.source)
+        if not reports and not args.watch:
+            print("No sources to sync: pressqa sources add URL|FOLDER [--every 1h] [--issuer NAME]")
         for report in reports:
             _print_sync(report, args.json)
         if not args.watch:

@@ -265,8 +265,8 @@ def _release_links(html: str, url: str) -> list[str]:
         tree = lxml_html.fromstring(html)
     except (ValueError, lxml_html.etree.ParserError):
         return []
-    host = urlsplit(url).netloc
     own = page_url(url)
+    host = urlsplit(own).netloc  # as links are compared: normalised (WWW.Mod.example:443 is www.mod.example)
     links = []
     for anchor in tree.iter("a"):
         found = _web_link(url, anchor.get("href") or "")
