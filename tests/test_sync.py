@@ -270,6 +270,9 @@ def test_redirects_are_followed_and_a_canonical_url_names_the_release(site: Site
     assert len(report.added) == 2  # the moved page and its printable copy are one release
     assert {release.url for release in synced.releases()} == {canonical, site.url("/busy.html")}
     assert len(site.requested("/busy.html")) == 2  # asked again after its 429
+    site.requests.clear()
+    _one(synced.sync())  # each address of the one release is known: only the sitemap is asked for
+    assert [(request.path, request.conditional) for request in site.requests] == [("/sitemap.xml", True)]
 
 
 def test_a_site_that_changes_its_markup_keeps_its_releases(site: Site, synced: Archive) -> None:

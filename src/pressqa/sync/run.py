@@ -215,23 +215,26 @@ class WebSync:
                 jobs.append((item, page_job(item.page)))
             except IngestError as err:
                 self._failed(item.url, err.reason)
-        releases: dict[str, tuple[_Fetched, Release]] = {}
+        parsed_pages: list[tuple[_Fetched, Release]] = []
         for (item, _), parsed in zip(jobs, reader.parse(job for _, job in jobs), strict=True):
             if isinstance(parsed, IngestProblem):
                 self._failed(item.url, parsed.reason)
                 continue
             release = web_release(parsed, item.page, item.link, issuer=self.source.issuer, feed_title=listing.title,
                                   listing=self.source.found or self.source.location)  # fmt: skip
-            releases.setdefault(release.doc_id, (item, release))  # one page reached by two addresses is one release
-        report = self.ingest([release for _, release in releases.values()]) if releases else IngestReport()
-        failed = {problem.path for problem in report.failed}
+            parsed_pages.append((item, release))
+        releases: dict[str, Release] = {}
+        for _, release in parsed_pages:
+            releases.setdefault(release.doc_id, release)  # one page reached by two addresses is one release
+        report = self.ingest(list(releases.values())) if releases else IngestReport()
+        failed = {problem.path for problem in report.failed}  # origins: the URLs pages were fetched at
         self.failed += report.failed
         totals.added += report.added
         totals.updated += report.updated
         totals.unchanged += report.unchanged
-        totals.undated += [releases[doc_id][1].url or doc_id for doc_id in report.undated]
-        for item, release in releases.values():
-            if release.origin not in failed:
+        totals.undated += [releases[doc_id].url or doc_id for doc_id in report.undated]
+        for item, release in parsed_pages:  # every address of a release stored is known from now on
+            if releases[release.doc_id].origin not in failed:
                 self.book.remember(item.url, self.source.name, etag=item.page.etag,
                                    last_modified=item.page.last_modified, at=self._now,
                                    doc_id=release.doc_id)  # fmt: skip
