@@ -569,6 +569,12 @@ def test_listings_keep_only_web_links_and_unpack_gzipped_sitemaps() -> None:
     shouted = "https://WWW.Mod.example:443/news/"  # the same site, as a user may type it
     listing = read_listing(Page(shouted, shouted, True, page.encode(), "text/html"))
     assert [link.url for link in listing.links] == ["https://www.mod.example/news/2021/a.html"]
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        + page[6:]
+    )
+    listing = read_listing(Page(base, base, True, xhtml.encode(), "application/xhtml+xml"))
+    assert [link.url for link in listing.links] == ["https://www.mod.example/news/2021/a.html"]
     bomb = gzip.compress(b"<urlset>" + b" " * (60 << 20) + b"</urlset>")
     with pytest.raises(FetchError, match="unpacks to more than"):
         read_listing(Page(base + "big.xml.gz", base + "big.xml.gz", True, bomb))

@@ -22,6 +22,7 @@ from pressqa.types import Release
 
 ListingKind = Literal["feed", "sitemap", "sitemap-index", "listing", "home"]
 _XML_START = re.compile(rb"^\s*(<\?xml|<rss|<feed|<rdf:RDF|<urlset|<sitemapindex)", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 _NOT_A_RELEASE = re.compile(r"\.(css|js|json|png|jpe?g|gif|svg|webp|ico|zip|mp[34]|xml|rss)$", re.IGNORECASE)
 _FEED_PATH = re.compile(r"(\.(xml|rss|atom)$|/(feed|rss|atom)s?(/|\.|$))", re.IGNORECASE)
@@ -71,7 +72,8 @@ def read_listing(page: Page) -> Listing:
     body = page.body
     if page.content_type == "application/pdf" or body.startswith(b"%PDF"):
         raise FetchError(page.url, "a PDF document, not a feed, sitemap or listing page")
-    if _XML_START.match(body) or (page.content_type.endswith("xml") and not _HTML_START.match(body)):
+    xhtml = b"<html" in body[:2048].lower()  # an XHTML page may open with <?xml too
+    if (_XML_START.match(body) or page.content_type.endswith("xml")) and not xhtml:
         return _read_xml(page)
     if page.content_type not in ("", "text/html", "application/xhtml+xml") and not _HTML_START.match(body):
         raise FetchError(page.url, f"{page.content_type} content, not a feed, sitemap or HTML page")
@@ -262,7 +264,7 @@ def _release_links(html: str, url: str) -> list[str]:
     from lxml import html as lxml_html
 
     try:
-        tree = lxml_html.fromstring(html)
+        tree = lxml_html.fromstring(_XML_DECLARATION.sub("", html, count=1))  # lxml refuses one in a str
     except (ValueError, lxml_html.etree.ParserError):
         return []
     own = page_url(url)
