@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, Citation, Release
+from pressqa.types import UNKNOWN_ISSUER, Answer, ArchiveStats, Citation, IngestProblem, Release, SyncReport, SyncSource
 from pressqa.ui import render
 from pressqa.ui.app import ANY_TIME, LAST_YEAR, _period_bounds, _periods, _typed_date, example_questions
 
@@ -124,3 +124,20 @@ def test_a_typed_date_is_a_day_or_the_first_or_last_day_of_a_month_or_year() -> 
                           ("2021-13", "no day of the calendar"), ("21-08-13", "is not a date")]:  # fmt: skip
         with pytest.raises(ValueError, match=reason):
             _typed_date(typed, end=False)
+
+
+def test_the_sources_table_gives_each_sources_last_sync_and_its_failures() -> None:
+    report = SyncReport(
+        "mod",
+        added=("a", "b"),
+        not_modified=4,
+        failed=tuple(IngestProblem(f"https://mod.example/{n}.html", "HTTP 404 Not Found") for n in range(7)),
+    )
+    synced = SyncSource("mod", "https://mod.example/rss", "web", 3600, last_sync=dt.datetime(2026, 12, 2, 9, 5),
+                        last_report=report)  # fmt: skip
+    never = SyncSource("inbox|x", "/data/inbox", "folder", 5400)
+    table = render.sources_table([synced, never])
+    assert "| mod | https&#58;//mod.example/rss | 1h | 2026-12-02 09:05 | 2 | 0 | 4 | 7 |" in table  # no autolink
+    assert "| inbox\\|x | /data/inbox | 1h30m | never synced |" in table  # a | in a name cannot break the table
+    assert table.count("HTTP 404 Not Found") == render.FAILED_SHOWN and "2 more failed" in table
+    assert "No sources yet" in render.sources_table([])

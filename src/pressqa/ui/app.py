@@ -628,21 +628,24 @@ class ArchiveApp:
                 generator = gr.Dropdown(
                     self.llm_choices, value=OFFLINE[1], label="Answers written by", elem_id="generator"
                 )
-            with gr.Accordion("Archive", open=False), gr.Row():
-                with gr.Column():
-                    summary = gr.HTML(elem_id="overview")
-                    with gr.Row():
-                        files = gr.File(
-                            file_count="multiple", file_types=UPLOAD_TYPES, label="Add releases", elem_id="upload"
-                        )
-                        report = gr.Markdown(elem_id="report", min_height=80)
+            with gr.Accordion("Archive", open=False, elem_id="archive"):
+                with gr.Row():
+                    with gr.Column():
+                        summary = gr.HTML(elem_id="overview")
+                        with gr.Row():
+                            files = gr.File(
+                                file_count="multiple", file_types=UPLOAD_TYPES, label="Add releases", elem_id="upload"
+                            )
+                            report = gr.Markdown(elem_id="report", min_height=80)
+                    per_month = gr.BarPlot(
+                        x="month", y="releases", title="Releases per month", y_lim=[0, None],
+                        x_axis_format="%b %Y", y_axis_format="d", elem_id="archive-chart",
+                    )  # fmt: skip
                 with gr.Accordion("Sources: feeds, sitemaps, press-room pages, folders", open=False):
                     sources_table = gr.Markdown(elem_id="sync-sources")
                     with gr.Row():
                         sync_now = gr.Button("Sync now", elem_id="sync-now", size="sm", scale=0, min_width=100)
                         sync_report = gr.Markdown(elem_id="sync-report")
-                per_month = gr.BarPlot(x="month", y="releases", title="Releases per month", y_lim=[0, None],
-                                       x_axis_format="%b %Y", y_axis_format="d", elem_id="archive-chart")  # fmt: skip
 
             answer_outputs = [
                 chat, history, answers, sources, chips, copy, timeline, show_all, as_new, export_md, export_json,

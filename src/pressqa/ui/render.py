@@ -231,14 +231,23 @@ def sources_table(sources: Sequence[SyncSource]) -> str:
     """The archive's sources with their last sync: what it added and what failed."""
     if not sources:
         return "No sources yet. Add a feed, sitemap, press-room page or folder with `pressqa sources add URL`."
-    lines = ["| source | address | every | last sync |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| source | address | every | last sync (UTC) | added | updated | not modified | failed |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     failures = []
     for source in sources:
+        report = source.last_report
+        when = f"{source.last_sync:%Y-%m-%d %H:%M}" if source.last_sync else "never synced"
+        counts = (
+            f"{len(report.added)} | {len(report.updated)} | {report.not_modified} | {len(report.failed)}"
+            if report
+            else " | | | "
+        )
         lines.append(
             f"| {escape_markdown(source.name)} | {escape_markdown(source.found or source.location)} | "
-            f"{every_label(source.every)} | {escape_markdown(present.last_sync(source))} |"
+            f"{every_label(source.every)} | {when} | {counts} |"
         )
-        report = source.last_report
         for problem in report.failed[:FAILED_SHOWN] if report else ():
             failures.append(f"- {escape_markdown(source.name)}: {escape_markdown(problem.shown())}")
         if report and len(report.failed) > FAILED_SHOWN:
