@@ -481,6 +481,14 @@ def test_questions_are_answered_while_a_sync_runs(site: Site, tmp_path: Path) ->
         assert archive.ask("How long did the joint air patrol last?").citations[0].title == PATROL[0]
 
 
+def _save(path: Path, release: tuple[str, ...]) -> None:
+    """Write a release file whole, as editors save (a hidden file renamed into place): the
+    watcher never reads it half written, however often it is written again."""
+    hidden = path.with_name(f".{path.name}.tmp")
+    hidden.write_text("\n\n".join(release))
+    os.replace(hidden, path)
+
+
 def test_sync_watch_ingests_files_added_to_and_changed_in_a_folder_source(tmp_path: Path) -> None:
     folder = tmp_path / "releases"
     folder.mkdir()
@@ -495,10 +503,10 @@ def test_sync_watch_ingests_files_added_to_and_changed_in_a_folder_source(tmp_pa
     def report_after(write: Callable[[], None], kind: str) -> dict[str, Any]:
         """The next sync report that ``kind`` (added, updated) a release, writing until one comes
         (the watcher may start after the first write; a write seen twice reports unchanged)."""
-        for _ in range(40):
+        for _ in range(20):
             write()
             try:
-                report = dict(json.loads(lines.get(timeout=3)))
+                report = dict(json.loads(lines.get(timeout=15)))
             except queue.Empty:
                 continue
             if report[kind]:
@@ -508,10 +516,10 @@ def test_sync_watch_ingests_files_added_to_and_changed_in_a_folder_source(tmp_pa
     try:
         first = json.loads(lines.get(timeout=120))  # the sync it starts with
         assert first["source"] == "inbox" and len(first["added"]) == 1
-        added = report_after(lambda: (folder / "patrol.txt").write_text("\n\n".join(PATROL)), "added")
+        added = report_after(lambda: _save(folder / "patrol.txt", PATROL), "added")
         assert len(added["added"]) == 1 and not added["failed"]
         corrected = (*HOSPITAL[:2], "Correction: the hospital treated 240 residents on its first day.")
-        changed = report_after(lambda: (folder / "hospital.txt").write_text("\n\n".join(corrected)), "updated")
+        changed = report_after(lambda: _save(folder / "hospital.txt", corrected), "updated")
         assert len(changed["updated"]) == 1 and not changed["added"]
     finally:
         process.send_signal(signal.SIGINT)
