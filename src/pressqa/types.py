@@ -394,8 +394,12 @@ class SyncSource:
     last_sync: dt.datetime | None = None
     last_report: SyncReport | None = None
 
+    def due_in(self, now: dt.datetime) -> float:
+        """Seconds until it is due (0 or less: due now)."""
+        return 0.0 if self.last_sync is None else self.every - (now - self.last_sync).total_seconds()
+
     def due(self, now: dt.datetime) -> bool:
-        return self.last_sync is None or (now - self.last_sync).total_seconds() >= self.every
+        return self.due_in(now) <= 0
 
 
 @dataclass(frozen=True, slots=True)

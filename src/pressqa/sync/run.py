@@ -137,20 +137,35 @@ class WebSync:
     def _listing(self, url: str) -> tuple[Listing, dt.datetime]:
         """A feed, sitemap or listing page, and when its content last changed."""
         key = page_url(url)
-        known = self.book.known(key)
-        usable = known if known and known.body is not None else None  # a 304 needs the body it stands for
-        page = self.fetcher.get(
-            url, etag=usable.etag if usable else None, last_modified=usable.last_modified if usable else None
-        )
+        kept = self._kept(key)
+        page = self._get_kept(url, kept)
         changed = self._now
-        if usable is not None and (not page.modified or page.body == usable.body):
-            self.not_modified += not page.modified
-            page = dataclasses.replace(page, body=usable.body or b"")
-            changed = usable.changed or usable.fetched
+        if kept is not None and page.body == kept.body:  # Not Modified, or sent again as it was
+            changed = kept.changed or kept.fetched
         listing = read_listing(page)
         self.book.remember(key, self.source.name, etag=page.etag, last_modified=page.last_modified, at=self._now,
                            body=page.body, changed=changed)  # fmt: skip
         return listing, changed
+
+    def _kept(self, url: str) -> Known | None:
+        """What ``url`` answered last, if its body was kept (a 304 needs the body it stands for)."""
+        known = self.book.known(url)
+        return known if known is not None and known.body is not None else None
+
+    def _get_kept(self, url: str, kept: Known | None, *, obey_robots: bool = True) -> Page:
+        """``url`` asked for conditionally on what was kept of it; Not Modified gives the kept body."""
+        page = self.fetcher.get(
+            url,
+            etag=kept.etag if kept else None,
+            last_modified=kept.last_modified if kept else None,
+            obey_robots=obey_robots,
+        )
+        if page.modified:
+            return page
+        assert kept is not None and kept.body is not None  # get() refuses a 304 to an unconditional request
+        with self._lock:  # robots.txt is read from the worker threads
+            self.not_modified += 1
+        return dataclasses.replace(page, body=kept.body)
 
     def _discovered(self, home: Listing, home_changed: dt.datetime) -> tuple[Listing, dt.datetime]:
         """The feed a home page advertises, else the sitemap robots.txt names or /sitemap.xml,
@@ -263,25 +278,17 @@ class WebSync:
 
     def _fetch_robots(self, url: str) -> Protego | str | None:
         """robots.txt, kept a day as RFC 9309 allows (then asked for again, conditionally)."""
-        known = self.book.known(url)
-        if known and known.body is not None and self._now - known.fetched < ROBOTS_KEPT:
-            return Protego.parse(known.body.decode("utf-8", errors="replace"))
-        usable = known if known and known.body is not None else None
+        kept = self._kept(url)
+        if kept is not None and kept.body is not None and self._now - kept.fetched < ROBOTS_KEPT:
+            return Protego.parse(kept.body.decode("utf-8", errors="replace"))
         try:
-            page = self.fetcher.get(url, etag=usable.etag if usable else None,
-                                    last_modified=usable.last_modified if usable else None,
-                                    obey_robots=False)  # fmt: skip
+            page = self._get_kept(url, kept, obey_robots=False)
         except FetchError as err:
             if err.status is None:
                 return None  # unreachable: the pages' own requests will say why
             if err.status >= 500:  # RFC 9309 2.3.1.4: then nothing of the site may be fetched
                 return f"robots.txt is unavailable ({err.reason}), so the site may not be crawled now (RFC 9309)"
             page = Page(url, url, modified=True)  # 4xx: the site has no rules (RFC 9309 2.3.1.3)
-        if not page.modified:
-            assert usable is not None and usable.body is not None
-            with self._lock:  # robots.txt is read from the worker threads
-                self.not_modified += 1
-            page = dataclasses.replace(page, body=usable.body)
         self.book.remember(url, self.source.name, etag=page.etag, last_modified=page.last_modified, at=self._now,
                            body=page.body)  # fmt: skip
         return Protego.parse(page.body.decode("utf-8", errors="replace"))

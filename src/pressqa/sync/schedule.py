@@ -36,12 +36,8 @@ class Syncable(Protocol):
 
 def seconds_to_next(book: SourceBook, now: dt.datetime) -> float:
     """Seconds until a web source is next due (at most ``MAX_SLEEP_S``)."""
-    waits = [
-        source.every - (now - source.last_sync).total_seconds() if source.last_sync else 0.0
-        for source in book.list()
-        if source.kind == "web"
-    ]
-    return min([MAX_SLEEP_S, *waits]) if waits else MAX_SLEEP_S
+    waits = [source.due_in(now) for source in book.list() if source.kind == "web"]
+    return min([MAX_SLEEP_S, *waits])
 
 
 def run_due(archive: Syncable, stop: threading.Event, reported: Reported) -> None:
