@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
 from conftest import archive_of
+from llm_server import serving, source_with
 from pressqa import Archive
+from pressqa.answer.compose import read_composition
+from pressqa.answer.figures import figure_value
 from pressqa.answer.relative_dates import derive
 from pressqa.answer.sources import Source
 from pressqa.answer.verify import CitationBook, Verifier, claims
@@ -235,3 +239,224 @@ def test_each_sentence_of_a_cited_pair_is_read_on_its_own() -> None:
     claim = '{} ("on Friday" in the release of May 16, 2016): a jury convicted John Smith on Friday of wire fraud [1].'
     assert verifier.check(claim.format("May 13, 2016"), book)
     assert not verifier.check(claim.format("May 20, 2016"), book)
+
+
+# Releases for questions over two releases (invented facts).
+TWO_RELEASE_RECORDS = [
+    {
+        "id": "harlow-operation",
+        "title": "Combined force clears insurgent positions in Harlow district",
+        "date": "2011-04-14",
+        "source": "Regional Command East",
+        "text": "A combined force of Afghan and coalition troops cleared insurgent positions in Harlow district, "
+        "Kestrel province, during a three-day operation. The force killed 12 insurgents and seized two weapons "
+        "caches. No civilians were hurt in the operation.",
+    },
+    {
+        "id": "brent-operation",
+        "title": "Afghan commandos end operation in Brent district",
+        "date": "2011-10-20",
+        "source": "Regional Command East",
+        "text": "Afghan commandos supported by coalition aircraft ended an operation in Brent district, Kestrel "
+        "province, yesterday. Eight insurgents were killed in the fighting, and the commandos detained three "
+        "suspects.",
+    },
+    {
+        "id": "duties-2018",
+        "title": "Customs Service reports import duty collections for fiscal year 2018",
+        "date": "2018-11-09",
+        "source": "Customs Service",
+        "text": "The Customs Service collected $3.1 billion in import duties in fiscal year 2018, the service "
+        "announced today. Inspectors examined 41,000 shipping containers during the year.",
+    },
+    {
+        "id": "duties-2019",
+        "title": "Customs Service import duty collections rise in fiscal year 2019",
+        "date": "2019-11-12",
+        "source": "Customs Service",
+        "text": "The Customs Service collected $4.25 billion in import duties in fiscal year 2019, its highest "
+        "total yet. Most of the increase came from steel and aluminium shipments.",
+    },
+    {
+        "id": "harbor-february",
+        "title": "Mayor announces arrests in dockside theft ring",
+        "date": "2009-02-25",
+        "source": "City of Portwell",
+        "text": "Mayor Tom Hale announced the arrest of 14 members of a dockside theft ring today. Harbor Police "
+        "Chief Nora Vance and Customs Inspector Paul Greer joined the mayor at the announcement.",
+    },
+    {
+        "id": "harbor-october",
+        "title": "Mayor announces second wave of dockside theft arrests",
+        "date": "2009-10-22",
+        "source": "City of Portwell",
+        "text": "Mayor Tom Hale announced 22 more arrests in the dockside theft investigation today. Standing "
+        "with the mayor was Harbor Police Chief Nora Vance, whose officers made most of the arrests.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def two_release_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Archive]:
+    with archive_of(tmp_path_factory.mktemp("two-releases"), TWO_RELEASE_RECORDS) as (archive, _):
+        yield archive
+
+
+@pytest.mark.parametrize(
+    ("question", "operation", "parts"),
+    [
+        (
+            "Taken together, how many insurgents were killed in April 2011 (Harlow district) and October 2011 "
+            "(Brent district)?",
+            "sum",
+            (
+                "How many insurgents were killed in April 2011 (Harlow district)?",
+                "How many insurgents were killed in October 2011 (Brent district)?",
+            ),
+        ),
+        (
+            "By how much did import duties in fiscal year 2019 exceed those of fiscal year 2018?",
+            "difference",
+            ("How much did import duties in fiscal year 2019?", "How much did import duties in fiscal year 2018?"),
+        ),
+        (
+            "How many were charged in total in the May and October 2010 takedowns?",
+            "sum",
+            (
+                "How many were charged in the May 2010 takedowns?",
+                "How many were charged in the October 2010 takedowns?",
+            ),
+        ),
+        (
+            "Which police official stood with the mayor at both announcements, in February and in October 2009?",
+            "common",
+            (
+                "Which police official stood with the mayor at announcements, in February 2009?",
+                "Which police official stood with the mayor at announcements, in October 2009?",
+            ),
+        ),
+        (
+            "Which official announced both Operation Alpha and Operation Beta?",
+            "common",
+            ("Which official announced Operation Alpha?", "Which official announced Operation Beta?"),
+        ),
+    ],
+)
+def test_a_question_over_two_events_is_read_as_two(question: str, operation: str, parts: tuple[str, str]) -> None:
+    composition = read_composition(question)
+    assert composition is not None and (composition.operation, composition.parts) == (operation, parts)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many insurgents were killed in April 2011 in Harlow district?",  # one event
+        "How many defendants were charged in total?",  # a total, of one thing
+        "When were the two ships launched, in May and in June?",  # no sum, difference or common person
+        "How many troops took part in 2019 and 2020?",  # a range of years, not two events told apart
+    ],
+)
+def test_a_question_about_one_thing_is_not_split(question: str) -> None:
+    assert read_composition(question) is None
+
+
+def test_a_total_over_two_releases_is_computed_and_each_figure_cited(two_release_archive: Archive) -> None:
+    answer = two_release_archive.ask(
+        "Taken together, how many insurgents were killed in the two Kestrel province operations reported in "
+        "April 2011 (Harlow district) and October 2011 (Brent district)?"
+    )
+    assert answer.text.startswith("In total: 20 = 12 [1] + Eight [2].")
+    by_number = {citation.number: citation for citation in answer.citations}
+    assert by_number[1].doc_id == "harlow-operation" and "killed 12 insurgents" in by_number[1].quote
+    assert by_number[2].doc_id == "brent-operation" and "Eight insurgents were killed" in by_number[2].quote
+    assert len(answer.citations) == 2  # the quoted sentences are the ones the sum cites
+
+
+def test_a_difference_between_two_releases_is_computed(two_release_archive: Archive) -> None:
+    answer = two_release_archive.ask(
+        "By how much did the Customs Service's import duty collections in fiscal year 2019 exceed those of "
+        "fiscal year 2018?"
+    )
+    assert answer.text.startswith("The difference: $1.15 billion = $4.25 billion [1] \u2212 $3.1 billion [2].")
+    assert [citation.doc_id for citation in answer.citations] == ["duties-2019", "duties-2018"]
+
+
+def test_the_person_both_releases_name_leads_the_answer(two_release_archive: Archive) -> None:
+    answer = two_release_archive.ask(
+        "Which police official stood with the mayor at both of the 2009 announcements of dockside theft arrests, "
+        "in February and in October?"
+    )
+    assert answer.text.startswith("Nora Vance [1][2].")
+    assert {citation.doc_id for citation in answer.citations} == {"harbor-february", "harbor-october"}
+    assert "Paul Greer" not in answer.text.split(".")[0]  # named in one release only
+
+
+def test_a_composed_question_with_a_part_the_archive_lacks_abstains(two_release_archive: Archive) -> None:
+    answer = two_release_archive.ask(
+        "Taken together, how many insurgents were killed in Kestrel province in April 2011 (Harlow district) "
+        "and in March 2013 (Tamber district)?"
+    )
+    assert answer.abstained, answer.text
+
+
+def _operation_sources() -> list[Source]:
+    sources = []
+    for number, record in enumerate(TWO_RELEASE_RECORDS[:2], 1):
+        text = str(record["text"])
+        day = D.fromisoformat(str(record["date"]))
+        hit = Hit(doc_id=str(record["id"]), chunk_id=f"{record['id']}#0", title=str(record["title"]), text=text,
+                  start=0, end=len(text), score=1.0, source="Command", date=day)  # fmt: skip
+        sources.append(Source.of(number, hit, text, 0))
+    return sources
+
+
+@pytest.mark.parametrize(
+    ("claim", "stands"),
+    [
+        ("In total: 20 = 12 [1] + Eight [2].", True),
+        ("In total: 21 = 12 [1] + Eight [2].", False),  # the sum is wrong
+        ("In total: 24 = 12 [1] + 12 [2].", False),  # release 2 does not say 12
+        ("In total: 20 = 12 [2] + Eight [1].", False),  # each figure cites the wrong release
+        ("The difference: 4 = 12 [1] \u2212 Eight [2].", True),
+        ("In total: 20 = 12 [1] + Eight [3].", False),  # no source 3
+    ],
+)
+def test_the_checker_recomputes_a_computed_claim_from_the_cited_passages(claim: str, stands: bool) -> None:
+    verifier, book = Verifier(_operation_sources(), lambda terms: dict.fromkeys(terms, 1.0)), CitationBook()
+    checked = verifier.check(claim, book)
+    assert (checked is not None) is stands, book.removed
+    if stands:
+        assert [citation.quote for citation in book.citations] == [
+            "The force killed 12 insurgents and seized two weapons caches.",
+            "Eight insurgents were killed in the fighting, and the commandos detained three suspects.",
+        ]
+
+
+@pytest.mark.parametrize(
+    ("figure", "value"),
+    [("35", 35), ("1,540", 1540), ("$5.69 billion", 5.69e9), ("twenty-five", 25), ("Eight", 8), ("dozens", None)],
+)
+def test_figures_are_read_as_releases_write_them(figure: str, value: float | None) -> None:
+    assert figure_value(figure) == value
+
+
+@pytest.mark.parametrize(("total", "stands"), [("20", True), ("22", False)])
+def test_a_language_model_reads_both_parts_and_its_arithmetic_is_checked(
+    two_release_archive: Archive, total: str, stands: bool
+) -> None:
+    def reply(messages: list[dict[str, Any]]) -> str:
+        first, second = source_with(messages, "killed 12"), source_with(messages, "Eight insurgents")
+        return f"In total: {total} = 12 [{first}] + Eight [{second}]."
+
+    with serving(reply) as (url, model):
+        answer = two_release_archive.ask(
+            "Taken together, how many insurgents were killed in April 2011 (Harlow district) and in October 2011 "
+            "(Brent district)?",
+            llm=f"openai-like:scripted@{url}/v1",
+        )
+    # Both parts were searched: the model got both releases (source_with found them).
+    assert len(model.requests) == 1
+    assert answer.abstained is not stands
+    if stands:
+        assert answer.text == "In total: 20 = 12 [1] + Eight [2]."
+        assert [citation.doc_id for citation in answer.citations] == ["harlow-operation", "brent-operation"]

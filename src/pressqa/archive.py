@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import threading
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pressqa.answer.compose import ComposingGenerator, Composition, Part, read_composition
 from pressqa.answer.engine import AnswerStream, ExtractiveGenerator, Generator
 from pressqa.answer.llm import LLMGenerator
 from pressqa.answer.sources import Source
@@ -341,15 +343,16 @@ class Archive:
         if plan.shape is not None:
             return self._over_releases(plan, limit, asked, started)
         generator = self._generator(llm)
-        hits = self.search(plan, k=k or self.settings.answer_sources)
-        if generator.reads_whole_releases:
-            texts = self._store.release_texts([hit.doc_id for hit in hits])
-            numbered = [Source.of(n, hit, texts[hit.doc_id], 0) for n, hit in enumerate(hits, 1) if hit.doc_id in texts]
+        k = k or self.settings.answer_sources
+        composition = read_composition(plan.question)
+        if composition is None:
+            hits = self.search(plan, k=k)
+            numbered = self._numbered(hits, generator)
         else:
-            numbered = [Source.of(n, hit, hit.text, hit.start) for n, hit in enumerate(hits, 1)]
+            hits, numbered, generator = self._composed(plan, composition, generator, k)
         # Quotes of the extractive answerer are the release's own words; reworded claims
         # of a language model may also stand on closeness in meaning.
-        embed = None if isinstance(generator, ExtractiveGenerator) else self._embedder.embed
+        embed = None if isinstance(generator, ExtractiveGenerator | ComposingGenerator) else self._embedder.embed
         return AnswerStream(
             plan.question,
             plan,
@@ -361,6 +364,39 @@ class Archive:
             {"retrieve": time.perf_counter() - started},
             asked,
         )
+
+    def _numbered(self, hits: Sequence[Hit], generator: Generator) -> list[Source]:
+        """The sources a generator reads: whole releases, or the retrieved passages."""
+        if generator.reads_whole_releases:
+            texts = self._store.release_texts([hit.doc_id for hit in hits])
+            return [Source.of(n, hit, texts[hit.doc_id], 0) for n, hit in enumerate(hits, 1) if hit.doc_id in texts]
+        return [Source.of(n, hit, hit.text, hit.start) for n, hit in enumerate(hits, 1)]
+
+    def _composed(
+        self, plan: QueryPlan, composition: Composition, generator: Generator, k: int
+    ) -> tuple[list[Hit], list[Source], Generator]:
+        """A question over two releases (``answer.compose``): each part is searched on its
+        own, under the filters given; the offline answerer answers each part from its own
+        sources, a language model reads them all."""
+        filters = plan.filters
+        plans = [
+            self.plan(part, since=filters.since, until=filters.until, sources=filters.sources, as_of=plan.as_of)
+            for part in composition.parts
+        ]
+        found = [self.search(part_plan, k=k) for part_plan in plans]
+        hits: list[Hit] = []  # the parts' releases in turn, best first
+        for hit in itertools.chain.from_iterable(itertools.zip_longest(*found)):
+            if hit is not None and all(hit.doc_id != kept.doc_id for kept in hits):
+                hits.append(hit)
+        numbered = self._numbered(hits, generator)
+        if not isinstance(generator, ExtractiveGenerator):
+            return hits, numbered, generator
+        by_doc = {source.hit.doc_id: source for source in numbered}
+        parts = [
+            Part(question, part_plan, tuple(by_doc[hit.doc_id] for hit in part_hits if hit.doc_id in by_doc))
+            for question, part_plan, part_hits in zip(composition.parts, plans, found, strict=True)
+        ]
+        return hits, numbered, ComposingGenerator(composition, parts, self._store.idf)
 
     def _planned(
         self,

@@ -87,6 +87,45 @@ class Candidate:
 def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], weights: TermWeights) -> list[str]:
     """The answer's sentences, each a quoted release sentence ending in its source marker
     ``[n]``; empty when no sentence answers the question (the caller abstains)."""
+    reading = read_sentences(question, plan, sources, weights)
+    wanted, candidates, event_terms = reading.wanted, reading.candidates, reading.event_terms
+    state = wanted.kind == "date" or plan.time is not None or bool(plan.issuers)
+    for announcement in reading.announced:
+        items = _items(announcement, wanted, reading.question_words)
+        if items:
+            chosen = [announcement, *items]
+            return [claim(item, item is announcement, state, False, event_terms) for item in chosen]
+    if not candidates:
+        return []
+    chosen = [candidates[0]]
+    if wanted.wants_list:
+        for candidate in candidates[1:]:
+            if len(chosen) == LIST_SENTENCES:
+                break
+            if candidate.score >= candidates[0].score - TYPE_WEIGHT / 2 and candidate.type_score > 0:
+                chosen.append(candidate)
+    claims = []
+    for position, candidate in enumerate(chosen):
+        first_of_source = all(earlier.source is not candidate.source for earlier in chosen[:position])
+        claims.append(claim(candidate, first_of_source, state, wanted.kind == "date", event_terms))
+    return claims
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a question asks and the sentences that may answer it, best first
+    (``announced``: for a list question, the sentences that announce its items)."""
+
+    wanted: QuestionType
+    question_words: set[str]
+    event_terms: set[str]
+    candidates: list[Candidate]
+    announced: list[Candidate]
+
+
+def read_sentences(question: str, plan: QueryPlan, sources: Sequence[Source], weights: TermWeights) -> Reading:
+    """Scores the sentences of ``sources`` that may answer ``question`` (see the module's
+    doc for the score and what a sentence needs to answer)."""
     wanted = question_type(question)
     terms = key_terms(question)
     named = entity_terms(question)
@@ -95,7 +134,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
     total = sum(weight.values()) or 1.0
     question_words = {word.lower() for word in re.findall(r"[\w.'-]+", question)}
     candidates: list[Candidate] = []
-    announced: list[Candidate] = []  # for list questions: sentences that announce the items asked for
+    announced: list[Candidate] = []
     for rank, source in enumerate(sources):
         sentence_terms = source.sentence_terms
         header = source.header_terms()
@@ -122,27 +161,9 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
             beside = sum(weight[term] for term in terms if term not in found and term in context) / total
             score = shared + CONTEXT_WEIGHT * beside + TYPE_WEIGHT * kind_score + RANK_WEIGHT / (rank + 1)
             candidates.append(Candidate(source, index, score, kind_score))
-    state = wanted.kind == "date" or plan.time is not None or bool(plan.issuers)
-    for announcement in sorted(announced, key=lambda candidate: -candidate.score):
-        items = _items(announcement, wanted, question_words)
-        if items:
-            chosen = [announcement, *items]
-            return [_claim(item, item is announcement, state, False, event_terms) for item in chosen]
-    if not candidates:
-        return []
     candidates.sort(key=lambda candidate: -candidate.score)
-    chosen = [candidates[0]]
-    if wanted.wants_list:
-        for candidate in candidates[1:]:
-            if len(chosen) == LIST_SENTENCES:
-                break
-            if candidate.score >= candidates[0].score - TYPE_WEIGHT / 2 and candidate.type_score > 0:
-                chosen.append(candidate)
-    claims = []
-    for position, candidate in enumerate(chosen):
-        first_of_source = all(earlier.source is not candidate.source for earlier in chosen[:position])
-        claims.append(_claim(candidate, first_of_source, state, wanted.kind == "date", event_terms))
-    return claims
+    announced.sort(key=lambda candidate: -candidate.score)
+    return Reading(wanted, question_words, event_terms, candidates, announced)
 
 
 def type_score(
@@ -152,17 +173,8 @@ def type_score(
     if wanted.kind == "number":
         if wanted.imposed_term and not IMPOSED.search(sentence):
             return 0.0  # "faces up to five years" does not say what he was given
-        found = [(at, text) for at, text in quantities(sentence) if text.lower().lstrip("$") not in question_words]
-        if not found:
-            return 0.0
-        best = 0.5
-        for at, text in found:
-            after = {stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]}
-            if wanted.focus & after:
-                best = 1.0  # "seven felony charges" for "how many felony charges"
-            elif wanted.money and text.startswith("$"):
-                best = max(best, 0.8)
-        return best
+        scored = asked_quantities(wanted, sentence, question_words)
+        return max((score for score, _, _ in scored), default=0.0)
     if wanted.kind == "date":
         # "concluded on Friday": the day is read against the release's date, and stated.
         derived = derive(sentence, source.date)
@@ -187,6 +199,24 @@ def type_score(
         beside = bool(wanted.focus & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
         best = max(best, 0.5 + 0.25 * cued + 0.25 * beside)
     return best
+
+
+def asked_quantities(wanted: QuestionType, sentence: str, question_words: set[str]) -> list[tuple[float, int, str]]:
+    """The counts and amounts of ``sentence`` the question does not state itself, each with
+    how surely it is the one asked for (1: beside the counted noun, "seven felony charges"),
+    and its offset."""
+    scored = []
+    for at, text in quantities(sentence):
+        if text.lower().lstrip("$") in question_words:
+            continue
+        after = {stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]}
+        if wanted.focus & after:
+            scored.append((1.0, at, text))  # "seven felony charges" for "how many felony charges"
+        elif wanted.money and text.startswith("$"):
+            scored.append((0.8, at, text))
+        else:
+            scored.append((0.5, at, text))
+    return scored
 
 
 def _event_words(sentence: str, event_terms: set[str]) -> list[tuple[int, int]]:
@@ -271,7 +301,7 @@ def _names_asked_year(plan: QueryPlan, sentence: str) -> bool:
     return any(first <= int(year) <= last for year in re.findall(r"\b((?:19|20)\d\d)\b", sentence))
 
 
-def _claim(candidate: Candidate, first_of_source: bool, state: bool, asks_date: bool, event_terms: set[str]) -> str:
+def claim(candidate: Candidate, first_of_source: bool, state: bool, asks_date: bool, event_terms: set[str]) -> str:
     """The sentence as a claim with its marker.  Asked when, a sentence that names its day
     only relative to the release ("yesterday") leads with the day that means and how it was
     read; otherwise the claim says who issued it and when if asked about a time or an issuer,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pressqa.answer.figures import Computed, read_computed
 from pressqa.answer.relative_dates import STATED_DERIVATION, date_parts, derive
 from pressqa.answer.sources import Source, TermWeights
 from pressqa.query.question import DATELIKE
@@ -119,6 +120,9 @@ class Verifier:
     def check(self, claim: str, book: CitationBook) -> str | None:
         """The claim with its markers renumbered to checked citations in ``book``, or None
         (and the reason in ``book.removed``) if no citation of it holds."""
+        computed = read_computed(claim)
+        if computed is not None:
+            return self._check_computed(computed, claim, book)
         cited = [int(number) for group in MARKER.findall(claim) for number in re.split(r"[,;]", group)]
         statement = re.sub(r"\s+([.!?,;:])", r"\1", " ".join(MARKER.sub(" ", claim).split()))
         if not statement.strip(" .") or not re.search(r"\w", statement):
@@ -193,6 +197,27 @@ class Verifier:
             if float(vectors[0] @ vectors[1]) >= SEMANTIC_SUPPORT:
                 return best
         return None
+
+    def _check_computed(self, computed: Computed, claim: str, book: CitationBook) -> str | None:
+        """A computed claim stands if its result is what its operands give and each operand
+        is in a sentence of the source it cites (that sentence is the citation)."""
+        if not computed.holds():
+            self._drop(book, f"the arithmetic does not hold: {claim!r}")
+            return None
+        markers = []
+        for figure, number in computed.operands:
+            source = self.sources.get(number)
+            held = re.compile(rf"(?<![\w.$]){re.escape(figure)}(?!\w)", re.IGNORECASE)
+            sentence = (
+                None
+                if source is None
+                else next((span for span in source.sentences if held.search(source.text[span[0] : span[1]])), None)
+            )
+            if source is None or sentence is None:
+                self._drop(book, f"[{number}] does not hold {figure!r}: {claim!r}")
+                return None
+            markers.append(f"[{book.number(Support(source, *sentence, 1.0, 1.0))}]")
+        return computed.claim(*markers)
 
     @staticmethod
     def _drop(book: CitationBook, reason: str) -> None:

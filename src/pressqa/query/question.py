@@ -146,6 +146,8 @@ _COMMON_VERBS = set({
     "died", "killed"
 })  # fmt: skip
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# A month the question names as a time: "in February 2009", "in February and in October".
+_MONTH_OF_YEAR = re.compile(rf"\b(?:in|of|during|since|until|by)\s+{MONTHS}(?!\s+\d{{1,2}}\b)", re.IGNORECASE)
 _PHRASE_END = {"did", "was", "were", "had", "has", "have", "do", "does", "in", "is", "are", "of", "the", "to", "for"}
 
 
@@ -223,9 +225,11 @@ def is_person(name: Name, sentence: str) -> bool:
 
 
 def key_terms(question: str) -> list[str]:
-    """The stemmed content words of ``question``, without years (the time it names is
-    checked apart) and the adverb of "how long/old/far/often"."""
+    """The stemmed content words of ``question``, without the time it names (checked apart:
+    "in February 2009" need not be written in the release) and the adverb of "how
+    long/old/far/often"."""
     question = re.sub(r"\bhow\s+(?:long|old|far|often)\b", " ", question, flags=re.IGNORECASE)
+    question = _MONTH_OF_YEAR.sub(" ", question)
     return list(dict.fromkeys(term for term in content_terms(question) if not _YEAR.fullmatch(term)))
 
 
