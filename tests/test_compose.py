@@ -14,11 +14,13 @@ from conftest import archive_of
 from llm_server import serving, source_with
 from pressqa import Archive
 from pressqa.answer.compose import read_composition
+from pressqa.answer.extractive import asked_quantities
 from pressqa.answer.figures import figure_value
 from pressqa.answer.relative_dates import derive
 from pressqa.answer.sources import Source
 from pressqa.answer.verify import CitationBook, Verifier, claims
-from pressqa.query.question import question_type
+from pressqa.query.question import key_terms, question_type
+from pressqa.text import split_sentences
 from pressqa.types import Hit
 
 D = dt.date
@@ -460,3 +462,37 @@ def test_a_language_model_reads_both_parts_and_its_arithmetic_is_checked(
     if stands:
         assert answer.text == "In total: 20 = 12 [1] + Eight [2]."
         assert [citation.doc_id for citation in answer.citations] == ["harlow-operation", "brent-operation"]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "figures"),
+    [
+        # An age and a compound adjective are no amounts; asked how old, the age is.
+        ("How much did he pay in bribes?", "Bobby Elkin, 50, of Danville, pleaded guilty to a one-count charge "
+         "of paying $3 million.", ["$3 million"]),
+        ("How old is Bobby Elkin?", "Bobby Elkin, 50, of Danville, pleaded guilty.", ["50"]),
+        ("How many rifles were seized?", "The 12-agency task force seized 300 rifles.", ["300"]),
+        ("How long was his sentence?", "He received a 10-year sentence.", ["10"]),  # a term, in a compound
+        ("How much money did the suspect carry?", "Commandos detained four insurgents and found $2,500 in "
+         "counterfeit bills.", ["$2,500", "four"]),  # a count of another noun, last
+    ],
+)  # fmt: skip
+def test_the_figures_a_sentence_offers_for_a_question(question: str, sentence: str, figures: list[str]) -> None:
+    wanted = question_type(question)
+    words = {word.lower() for word in question.replace("?", "").split()}
+    scored = sorted(asked_quantities(wanted, sentence, words), key=lambda found: (-found[0], found[1]))
+    assert [text for _, _, text in scored] == figures
+
+
+def test_a_spaced_out_decimal_point_ends_no_sentence() -> None:
+    text = "The department secured $3. 8 billion in settlements. It was a record."
+    assert [text[start:end] for start, end in split_sentences(text)] == [
+        "The department secured $3. 8 billion in settlements.",
+        "It was a record.",
+    ]
+    assert figure_value("$3. 8 billion") == 3.8e9
+
+
+def test_a_month_named_as_the_time_asked_is_not_a_word_to_match() -> None:
+    assert "februari" not in key_terms("Who stood with the mayor at the announcement in February 2009?")
+    assert "februari" not in key_terms("Who stood with him in February and in October?")

@@ -24,6 +24,7 @@ _END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9
 SHORT_LINE = 60
 # The start of a list item on its own line: "- ", "* ", "\u2022 ", "\u00b7 ", "1. ", "(a) ".
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa]|\d{1,2}[.)]|\([a-z0-9]\))[ \t]+")
+_DOLLARS_BEFORE = re.compile(r"\$\s?\d{1,3}$")
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z][A-Za-z.]*)\.$")
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern
 _STEMMER = Stemmer.Stemmer("english")  # the keyword index's stemmer
@@ -52,6 +53,11 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         before = _WORD_BEFORE.search(text, max(0, match.start() - 20), match.start() + 1)
         if text[match.start()] == "." and before and _is_abbreviation(before.group(1)):
             continue
+        if (
+            _DOLLARS_BEFORE.search(text, max(0, match.start() - 6), match.start())
+            and text[match.end() + 1 : match.end() + 2].isdigit()
+        ):
+            continue  # "$3. 8 billion": a decimal point an export spaced out, not a full stop
         cuts.add(match.end())
     line_start = 0
     for match in re.finditer("\n", text):

@@ -43,7 +43,7 @@ from pressqa.query.question import (
     quantities,
     question_type,
 )
-from pressqa.text import stem, words
+from pressqa.text import STOPWORDS, stem, words
 from pressqa.types import QueryPlan
 
 # Weights of the score parts; measured on the dev questions (eval/RESULTS.md).
@@ -72,6 +72,22 @@ _QUOTED = re.compile(r"[\"\u201c\u201d]")
 # of a word of what the question asks happened.
 UNANCHORED_DAY = 0.6
 ANCHOR_CHARS = 30
+# A release's lead (its first LEAD_SENTENCES sentences) states its news: a bonus for them.
+LEAD_WEIGHT = 0.15
+LEAD_SENTENCES = 2
+# A count of another noun than the one asked about ("four insurgents" asked how much money)
+# answers this surely (a count beside the asked noun: 1; any other figure: 0.5).
+OTHER_COUNT = 0.25
+_AGE = re.compile(r",\s")
+_COMPOUND = re.compile(r"-([A-Za-z]+)")
+# Units a figure may stand before whatever the question counts ("five years", "$2 million").
+_UNIT_WORDS = frozenset({
+    "year", "month", "week", "day", "hour", "minut", "percent", "dollar", "million", "billion", "thousand",
+    "pound", "kilogram", "kilo", "gram", "ton", "tonn", "mile", "kilomet", "time",
+})  # fmt: skip
+# A sentence that names years, none of them in the time the question asks about ("since
+# January 2009" asked about fiscal year 2013), speaks of another time: it loses this much.
+OTHER_TIME_WEIGHT = 0.5
 # Shorter "sentences" are headings and boilerplate ("For Immediate Release").
 MIN_SENTENCE_WORDS = 4
 
@@ -144,10 +160,12 @@ def read_sentences(question: str, plan: QueryPlan, sources: Sequence[Source], we
         if named and sum(term in in_release for term in named) / len(named) < MIN_NAME_COVERAGE:
             continue  # "Paul Manafort" asked, and not in it
         in_window = _published_in_window(plan, source)
+        lead = 0
         for index, found in enumerate(sentence_terms):
             text = source.sentence(index)
             if words(text) < MIN_SENTENCE_WORDS:
                 continue
+            lead += 1
             if not in_window and not _names_asked_year(plan, text):
                 continue
             shared = sum(weight[term] for term in terms if term in found) / total
@@ -160,6 +178,9 @@ def read_sentences(question: str, plan: QueryPlan, sources: Sequence[Source], we
             context = header | (sentence_terms[index - 1] if index else set())
             beside = sum(weight[term] for term in terms if term not in found and term in context) / total
             score = shared + CONTEXT_WEIGHT * beside + TYPE_WEIGHT * kind_score + RANK_WEIGHT / (rank + 1)
+            # The lead's day is the release's own ("announced today"): no bonus for it asked when.
+            score += LEAD_WEIGHT * (lead <= LEAD_SENTENCES and wanted.kind != "date")
+            score -= OTHER_TIME_WEIGHT * _names_other_years(plan, text)
             candidates.append(Candidate(source, index, score, kind_score))
     candidates.sort(key=lambda candidate: -candidate.score)
     announced.sort(key=lambda candidate: -candidate.score)
@@ -209,14 +230,27 @@ def asked_quantities(wanted: QuestionType, sentence: str, question_words: set[st
     for at, text in quantities(sentence):
         if text.lower().lstrip("$") in question_words:
             continue
-        after = {stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]}
-        if wanted.focus & after:
+        if not wanted.age and _AGE.match(sentence, at + len(text)) and sentence[:at].rstrip().endswith(","):
+            continue  # "Bobby Jay Elkin Jr., 50, of Washington": an age, asked how much he paid
+        compound = _COMPOUND.match(sentence, at + len(text))
+        if compound and stem(compound.group(1).lower()) not in _UNIT_WORDS:
+            continue  # "a one-count information", "a 44-month investigation": no amount
+        following = [stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]]
+        if wanted.focus & set(following):
             scored.append((1.0, at, text))  # "seven felony charges" for "how many felony charges"
         elif wanted.money and text.startswith("$"):
             scored.append((0.8, at, text))
+        elif wanted.focus and _counts_other(following):
+            scored.append((OTHER_COUNT, at, text))  # "four insurgents" asked how much money
         else:
             scored.append((0.5, at, text))
     return scored
+
+
+def _counts_other(following: list[str]) -> bool:
+    """Whether the words after a figure (stemmed) make it a count of a thing: "four
+    insurgents", "12 vehicles", not "five years" nor "$2 million" nor "of them"."""
+    return bool(following) and following[0] not in STOPWORDS and following[0] not in _UNIT_WORDS
 
 
 def _event_words(sentence: str, event_terms: set[str]) -> list[tuple[int, int]]:
@@ -290,15 +324,27 @@ def _published_in_window(plan: QueryPlan, source: Source) -> bool:
 def _names_asked_year(plan: QueryPlan, sentence: str) -> bool:
     """Whether ``sentence`` names a year of the time the question asks about (for a fiscal
     year, its own number: "fiscal year 2022" is not in a sentence about 2021)."""
+    asked = _asked_years(plan)
+    return asked is not None and any(asked[0] <= year <= asked[1] for year in _years(sentence))
+
+
+def _names_other_years(plan: QueryPlan, sentence: str) -> bool:
+    """Whether ``sentence`` names years, and none of the time the question asks about."""
+    asked, named = _asked_years(plan), _years(sentence)
+    return asked is not None and bool(named) and not any(asked[0] <= year <= asked[1] for year in named)
+
+
+def _asked_years(plan: QueryPlan) -> tuple[int, int] | None:
     span = plan.time
     if span is None:
-        return False
+        return None
     if span.kind == "fiscal-year" and span.end:
-        first = last = span.end.year
-    else:
-        first = (span.start or dt.date(1900, 1, 1)).year
-        last = (span.end or dt.date(2999, 12, 31)).year
-    return any(first <= int(year) <= last for year in re.findall(r"\b((?:19|20)\d\d)\b", sentence))
+        return span.end.year, span.end.year
+    return (span.start or dt.date(1900, 1, 1)).year, (span.end or dt.date(2999, 12, 31)).year
+
+
+def _years(sentence: str) -> list[int]:
+    return [int(year) for year in re.findall(r"\b((?:19|20)\d\d)\b", sentence)]
 
 
 def claim(candidate: Candidate, first_of_source: bool, state: bool, asks_date: bool, event_terms: set[str]) -> str:

@@ -21,7 +21,7 @@ _OPERATORS: dict[Operation, str] = {"sum": "+", "difference": "\u2212"}
 _LABELS: dict[Operation, str] = {"sum": "In total", "difference": "The difference"}
 _COMPUTED = re.compile(
     r"^(?P<label>In total|The difference): (?P<result>[^=\[\]]+?) = (?P<first>[^=\[\]]+?) \[(?P<first_source>\d+)\] "
-    r"(?P<operator>[+\u2212]) (?P<second>[^=\[\]]+?) \[(?P<second_source>\d+)\]\.?$"
+    r"(?P<operator>[+\u2212-]) (?P<second>[^=\[\]]+?) \[(?P<second_source>\d+)\]\.?$"
 )
 
 
@@ -79,7 +79,7 @@ def computed_result(operation: Operation, first: str, second: str) -> str:
 def figure_value(text: str) -> float | None:
     """The value of a figure as releases write it: "35", "1,540", "$5.69 billion",
     "twenty-five"; None for what is not a number ("dozens")."""
-    lowered = text.lower().replace(",", "").lstrip("$").strip()
+    lowered = text.lower().replace(",", "").replace(". ", ".").lstrip("$").strip()  # "$3. 8 billion" too
     magnitude = 1.0
     for word, factor in _MAGNITUDES.items():
         if lowered.endswith(word):
@@ -101,7 +101,7 @@ def format_figure(value: float, *operands: str) -> str:
     units = {word for operand in operands for word in _MAGNITUDES if operand.lower().endswith(word)}
     unit = max(units, key=_MAGNITUDES.__getitem__, default="")
     scaled = value / _MAGNITUDES[unit] if unit else value
-    written = re.findall(r"\d+\.(\d+)", " ".join(operands))
+    written = re.findall(r"\d+\.\s?(\d+)", " ".join(operands))
     # In the operands' own precision; "$5.69 billion" less "$800 million" in billions, to the cent of it.
     decimals = 2 if len(units) > 1 else max(map(len, written), default=0)
     number = f"{scaled:,.{decimals}f}"

@@ -29,8 +29,8 @@ DAY = re.compile(MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4})?|\b\d{1,2
 # Any date-like expression, removed before looking for quantities so "March 17, 2011" is no count.
 DATELIKE = re.compile(DAY.pattern + "|" + MONTHS + r"\s+\d{4}|\b(?:19|20)\d\d\b")
 QUANTITY = re.compile(
-    r"(?<![\w.])(\$\s?\d[\d,]*(?:\.\d+)?(?:\s+(?:million|billion|thousand))?"
-    r"|\d[\d,]*(?:\.\d+)?%?"
+    r"(?<![\w.])(\$\s?\d(?:[\d,]*\d)?(?:\.\s?\d+)?(?:\s+(?:million|billion|thousand))?"
+    r"|\d(?:[\d,]*\d)?(?:\.\d+)?%?"
     rf"|(?:{NUMBER_WORDS})(?:-(?:{NUMBER_WORDS}))?)(?!\w)",
     re.IGNORECASE,
 )
@@ -76,13 +76,15 @@ class QuestionType:
     """``kind`` of answer wanted; ``focus``: stemmed words a count should stand beside
     ("how many *children*"); ``money`` when an amount of money may be it ("how much",
     "what penalty"); ``wants_list`` for "which three publishers"; ``imposed_term`` when it
-    asks for the prison term someone was given ("what sentence did he receive")."""
+    asks for the prison term someone was given ("what sentence did he receive"); ``age``
+    for "how old"."""
 
     kind: AnswerKind
     focus: frozenset[str] = frozenset()
     money: bool = False
     wants_list: bool = False
     imposed_term: bool = False
+    age: bool = False
 
 
 # A question about a prison term, and one about the most it could be ("faces up to").
@@ -104,8 +106,8 @@ IMPOSED = re.compile(
 def question_type(question: str) -> QuestionType:
     """The kind of answer ``question`` asks for.
 
-    >>> question_type("How many children were present?")
-    QuestionType(kind='number', focus=frozenset({'children'}), money=False, wants_list=False)
+    >>> question_type("How many children were present?").focus
+    frozenset({'children'})
     """
     lowered = question.lower()
     wants_list = bool(_LIST_COUNT.search(lowered) or _PLURAL_HEAD.search(lowered))
@@ -113,7 +115,10 @@ def question_type(question: str) -> QuestionType:
     wh = _WH.search(lowered)
     imposed = bool(_PRISON_TERM.search(question)) and not _POSSIBLE.search(question)
     if how and (not wh or how.start() <= wh.start()):
-        return QuestionType("number", _noun_phrase(how.group(2)), how.group(1) == "much", wants_list, imposed)
+        measure = how.group(1)  # how many, much, long, old
+        return QuestionType(
+            "number", _noun_phrase(how.group(2)), measure == "much", wants_list, imposed, age=measure == "old"
+        )
     if not wh:
         return QuestionType("other", wants_list=wants_list)
     word, rest = wh.group(1), wh.group(2)
