@@ -45,17 +45,21 @@ _EVENT = re.compile(
     rf"(?:\b(?:fiscal\s+(?:year\s+)?|FY\s*){_YEAR}|\b{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,?\s+{_YEAR})?"
     rf"|\b{_YEAR}\b)(?:\s*\([^()]{{1,60}}\))?"
 )
-# What may stand between the two: "and", "and in", "exceed those of", "than in", "compared with".
-_BETWEEN = re.compile(
-    r"^\W*(?:and|or|versus|vs\.?|to|than|over|compared\s+(?:with|to)|exceed(?:ed|s)?|with)"
-    r"(?:\s+(?:in|of|on|for|the|those|that|during|at))*\W*$",
+# What joins the two: "and (in)", "than (in)", "exceed those of", "compared with", "versus".
+_JOIN = re.compile(
+    r"\b(?:and|than|compared\s+(?:with|to)|versus|vs\.|exceed(?:ed|s)?\s+(?:those|that))"
+    r"(?:\s+(?:in|on|during|for|of|those\s+of|that\s+of))?\s+",
     re.IGNORECASE,
 )
+# How far apart the two may be: the words they share ("the July 2017 *health care fraud
+# takedown* than the June 2016 one"), and those that open the second ("than in *the* June 2016").
+MAX_SHARED_WORDS = 8
+MAX_OPENING_WORDS = 4
 _BOTH_OF = re.compile(r"\bboth\s+(?P<first>[^,?]+?)\s+and\s+(?P<second>[^,?]+?)(?=[,?.]|$)", re.IGNORECASE)
 # Words of the operation, left out of each part's question.
 _OPERATION_WORDS = re.compile(
     r"\b(?:taken together|altogether|in total|combined|in all)\b,?\s*|\bboth(?:\s+of)?\s+|\bby (?=how much)"
-    r"|(?<=how much )more\b|(?<=how many )(?:more|fewer)\b|\b(?:exceed(?:ed|s)?|more than|than)\b.*?(?=[?.]|$)",
+    r"|(?<=how much )more\b|(?<=how many )(?:more|fewer)\b",
     re.IGNORECASE,
 )
 
@@ -91,16 +95,35 @@ def read_composition(question: str) -> Composition | None:
 
 
 def _event_parts(question: str) -> tuple[str, str] | None:
-    """The question once with each of two times it names side by side ("in April 2011 and
-    October 2011"); a month without a year takes the year the question names elsewhere."""
+    """The question once with each of two events it names by their times: "in April 2011
+    (Dangam district) and October 2011 (Khas Konar district)", "in the July 2017 takedown
+    than in the June 2016 one", "the May and October 2010 takedowns".  The second's words
+    stand where the first's did; a month without a year takes the year named elsewhere."""
     events = list(_EVENT.finditer(question))
     for first, second in itertools.pairwise(events):
-        if not _BETWEEN.match(question[first.end() : second.start()]):
+        joins = list(_JOIN.finditer(question, first.end(), second.start()))
+        if not joins:
             continue
+        join = joins[-1]
+        shared = question[first.end() : join.start()]  # " health care fraud takedown"
+        opening = question[join.end() : second.start()]  # "the " of "than in the June 2016 one"
+        if len(shared.split()) > MAX_SHARED_WORDS or len(opening.split()) > MAX_OPENING_WORDS:
+            continue
+        start = first.start()
+        if opening.strip():  # the first is opened the same way: "the July 2017 takedown"
+            found = [m.start() for m in re.finditer(rf"\b{re.escape(opening.split()[0])}\b", question[:start], re.I)]
+            if found and len(question[found[-1] : start].split()) <= MAX_OPENING_WORDS:
+                start = found[-1]
+        tail = question[second.end() :]
+        one = re.match(r"\s+ones?\b", tail)  # "than the June 2016 one": the shared words
+        second_words = question[join.end() : second.end()]
+        if one or not opening.strip():
+            second_words += shared
+            tail = tail[one.end() :] if one else tail
         years = [match.group() for match in re.finditer(_YEAR, question)]
-        one = question[: first.end()] + question[second.end() :]
-        other = question[: first.start()] + question[second.start() :]
-        return _with_year(one, first.group(), years), _with_year(other, second.group(), years)
+        first_part = question[:start] + question[start : join.start()] + tail
+        second_part = question[:start] + second_words + tail
+        return _with_year(first_part, first.group(), years), _with_year(second_part, second.group(), years)
     return None
 
 
@@ -124,6 +147,7 @@ def _tidy(part: str) -> str:
     part = _OPERATION_WORDS.sub("", part)
     part = re.sub(r"\bthe two\b", "the", part, flags=re.IGNORECASE)
     part = re.sub(r"\s+([?.,])", r"\1", " ".join(part.split())).strip(" ,")
+    part = re.sub(r",+([?.])", r"\1", part)
     return part[:1].upper() + part[1:]
 
 

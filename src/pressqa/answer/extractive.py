@@ -5,9 +5,15 @@ for, and abstains when no sentence does.
 A sentence scores the weight of the question's words it shares (rare words weigh more;
 words in the release's title or the sentence before count half), plus a bonus when it
 holds an answer of the asked type (a count beside the counted noun scores highest), plus
-a little for the rank of its release.  A sentence may answer only if
+a little for the rank of its release and for standing in its lead (a release states its
+news first), less when it names only other years than the one asked ("since January 2009"
+asked about fiscal year 2013).  A sentence may answer only if
 
-- it holds an answer of the asked type (for number, date, person, place and name questions),
+- it holds an answer of the asked slot (for number, date, person, place and name
+  questions): asked how many of a thing, a figure of that thing ("three hours" does not
+  answer how many inches of snow; an age or "a one-count information" is no amount);
+  asked which of a kind, a name beside that kind or marked as one ("Vladivostok" does not
+  answer which warships); asked for a prison term given, not one faced,
 - its release shares most of the question's word weight and of the words of names in
   it (so "Manafort" must be there when asked), and
 - its release was published in the time the question names, or the sentence names that year.
@@ -15,8 +21,8 @@ a little for the rank of its release.  A sentence may answer only if
 Answers compose what a release says in pieces: asked "when", a day the release names only
 relative to its date ("yesterday", "on Friday") leads the answer as a date, with how it was
 read (``relative_dates``); asked for a list, a sentence that announces the items ("five of
-its leaders") is followed by the sentences that name them; asked for a prison term given, a
-sentence that only says what he faces does not answer.
+its leaders") is followed by the sentences that name them.  Questions over two releases
+are read as two (``compose``).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from pressqa.query.question import (
     quantities,
     question_type,
 )
-from pressqa.text import STOPWORDS, stem, words
+from pressqa.text import stem, words
 from pressqa.types import QueryPlan
 
 # Weights of the score parts; measured on the dev questions (eval/RESULTS.md).
@@ -59,7 +65,7 @@ LIST_SENTENCES = 3
 # List questions: a sentence that announces the asked items ("five of its leaders") and
 # holds this share of the question's word weight is answered with the items that follow
 # it, found within LIST_REACH sentences.
-MIN_ANNOUNCEMENT_SHARE = 0.5
+MIN_ANNOUNCEMENT_SHARE = 0.2
 LIST_REACH = 8
 _ANNOUNCED_COUNT = re.compile(
     rf"\b(?P<count>{NUMBER_WORDS}|\d+)\s+(?!dozen|hundred|thousand|million)(?:of\s+)?[a-z]", re.IGNORECASE
@@ -75,12 +81,9 @@ ANCHOR_CHARS = 30
 # A release's lead (its first LEAD_SENTENCES sentences) states its news: a bonus for them.
 LEAD_WEIGHT = 0.15
 LEAD_SENTENCES = 2
-# A count of another noun than the one asked about ("four insurgents" asked how much money)
-# answers this surely (a count beside the asked noun: 1; any other figure: 0.5).
-OTHER_COUNT = 0.25
 _AGE = re.compile(r",\s")
 _COMPOUND = re.compile(r"-([A-Za-z]+)")
-# Units a figure may stand before whatever the question counts ("five years", "$2 million").
+# Units a figure in a compound may measure what is asked in ("a 10-year sentence").
 _UNIT_WORDS = frozenset({
     "year", "month", "week", "day", "hour", "minut", "percent", "dollar", "million", "billion", "thousand",
     "pound", "kilogram", "kilo", "gram", "ton", "tonn", "mile", "kilomet", "time",
@@ -216,8 +219,12 @@ def type_score(
             wanted.kind == "place" and bool(PLACE_CUES & set(name.before[-1:]))
         )
         nearby = sentence[max(0, name.start - 60) : name.end + 60].lower()
-        # Beside the noun asked about: "mortgage servicers: Bank of America".
-        beside = bool(wanted.focus & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
+        # Beside the noun asked about: "mortgage servicers: Bank of America" (the noun, not a
+        # name in the question: "warships", not "Russian").
+        asked = wanted.focus & event_terms or wanted.focus
+        beside = bool(asked & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
+        if asked and not (cued or beside):
+            continue  # "Vladivostok" asked which warships: a name, not of the asked kind
         best = max(best, 0.5 + 0.25 * cued + 0.25 * beside)
     return best
 
@@ -233,24 +240,18 @@ def asked_quantities(wanted: QuestionType, sentence: str, question_words: set[st
         if not wanted.age and _AGE.match(sentence, at + len(text)) and sentence[:at].rstrip().endswith(","):
             continue  # "Bobby Jay Elkin Jr., 50, of Washington": an age, asked how much he paid
         compound = _COMPOUND.match(sentence, at + len(text))
-        if compound and stem(compound.group(1).lower()) not in _UNIT_WORDS:
-            continue  # "a one-count information", "a 44-month investigation": no amount
+        if compound and stem(compound.group(1).lower()) not in _UNIT_WORDS | wanted.focus:
+            continue  # "a one-count information" asked how much he paid: no amount
         following = [stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]]
         if wanted.focus & set(following):
             scored.append((1.0, at, text))  # "seven felony charges" for "how many felony charges"
         elif wanted.money and text.startswith("$"):
             scored.append((0.8, at, text))
-        elif wanted.focus and _counts_other(following):
-            scored.append((OTHER_COUNT, at, text))  # "four insurgents" asked how much money
-        else:
+        elif not wanted.focus:
             scored.append((0.5, at, text))
+        # Else a figure of another thing than the one counted ("three hours" asked how many
+        # inches of snow, "four insurgents" asked how much money): no answer.
     return scored
-
-
-def _counts_other(following: list[str]) -> bool:
-    """Whether the words after a figure (stemmed) make it a count of a thing: "four
-    insurgents", "12 vehicles", not "five years" nor "$2 million" nor "of them"."""
-    return bool(following) and following[0] not in STOPWORDS and following[0] not in _UNIT_WORDS
 
 
 def _event_words(sentence: str, event_terms: set[str]) -> list[tuple[int, int]]:

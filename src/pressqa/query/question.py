@@ -66,7 +66,10 @@ HEAD_KIND: dict[str, AnswerKind] = {word: kind for kind, words in _HEAD_KINDS.it
 _LIST_COUNT = re.compile(
     r"\b(?:which|what|name|list)\s+(?:the\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\b"
 )
-_PLURAL_HEAD = re.compile(r"\b(?:which|what)\s+(?:[a-z-]+\s+){0,3}?([a-z]+s)\s+(?:did|were|have|had|are|do)\b")
+_PLURAL_HEAD = re.compile(
+    r"\b(?:which|what)\s+(?:[a-z-]+\s+){0,3}?(?!(?:was|has|is|does|this|its|his)\b)([a-z]+s)\s+"
+    r"(?:did|were|have|had|are|do|took|[a-z]+ed)\b"
+)
 _HOW = re.compile(r"\bhow\s+(many|much|long|old)\b(.*)")
 _WH = re.compile(r"\b(who|whom|whose|when|where|what|which)\b(.*)")
 
@@ -221,7 +224,8 @@ def is_person(name: Name, sentence: str) -> bool:
     "said" beside it or an age after it, is a person's."""
     words = [word.lower().strip(".,") for word in name.text.split()]
     following = sentence[name.end : name.end + 40]
-    after = re.findall(r"[a-z]+", following.lower())[:1]
+    after = re.findall(r"[a-z]+", following.lower())[:4]
+    after = after if after[:1] in (["was"], ["is"]) else after[:1]  # "Zubair was a Taliban leader"
     return (
         any(re.fullmatch(r"[A-Z]\.", word) for word in name.text.split())
         or bool(PERSON_CUES & {*words, *name.before, *after})
