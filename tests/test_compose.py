@@ -338,6 +338,23 @@ def two_release_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Ar
             ),
         ),
         (
+            "How many more defendants were charged in the July 2017 fraud takedown than in the June 2016 one?",
+            "difference",
+            (
+                "How many defendants were charged in the July 2017 fraud takedown?",
+                "How many defendants were charged in the June 2016 fraud takedown?",
+            ),
+        ),
+        (
+            "Taken together, how many insurgents were killed in the Badghis operation of October 2010 and the "
+            "Wardak operation of December 2010?",
+            "sum",
+            (
+                "How many insurgents were killed in the Badghis operation of October 2010?",
+                "How many insurgents were killed in the Wardak operation of December 2010?",
+            ),
+        ),
+        (
             "Which official announced both Operation Alpha and Operation Beta?",
             "common",
             ("Which official announced Operation Alpha?", "Which official announced Operation Beta?"),

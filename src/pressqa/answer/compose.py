@@ -212,14 +212,17 @@ class ComposingGenerator:
             for candidate in reading.candidates:
                 text = candidate.source.sentence(candidate.index)
                 for name in names(text, reading.question_words):
-                    if reading.wanted.kind == "person" and not (len(name.words) >= 2 or is_person(name, text)):
-                        continue
+                    if reading.wanted.kind == "person" and not is_person(name, text):
+                        continue  # "Human Services" of a department is named in both, and no one
                     nearby = text[max(0, name.start - 60) : name.end + 60].lower()
                     beside = bool(reading.wanted.focus & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
                     score = candidate.score + 0.5 * beside
-                    key = name.words[-1].lower()  # "Michele M. Leonhart" and "Leonhart" are one person
+                    person = _without_titles(name.text)
+                    if not person:
+                        continue  # "the Office of Inspector General": titles, no one
+                    key = person.split()[-1].lower()  # "Michele M. Leonhart" and "Leonhart" are one person
                     if key not in named or score > named[key][0]:
-                        named[key] = (score, candidate, _without_titles(name.text))
+                        named[key] = (score, candidate, person)
             best.append(named)
         common = set(best[0]) & set(best[1])
         if not common:
@@ -237,7 +240,7 @@ def _without_titles(name: str) -> str:
     Vance" -> "Nora Vance"."""
     words = name.split()
     titles = [at for at, word in enumerate(words) if word.lower().strip(".,") in NOT_A_NAME | PERSON_CUES]
-    return " ".join(words[max(titles, default=-1) + 1 :]) or name
+    return " ".join(words[max(titles, default=-1) + 1 :])
 
 
 def _figure(reading: Reading) -> tuple[Candidate, str, float] | None:

@@ -234,7 +234,9 @@ def asked_quantities(wanted: QuestionType, sentence: str, question_words: set[st
     how surely it is the one asked for (1: beside the counted noun, "seven felony charges"),
     and its offset."""
     scored = []
-    for at, text in quantities(sentence):
+    found = quantities(sentence)
+    ends = [start for start, _ in found[1:]] + [len(sentence)] if found else []
+    for (at, text), next_at in zip(found, ends, strict=True):
         if text.lower().lstrip("$") in question_words:
             continue
         if not wanted.age and _AGE.match(sentence, at + len(text)) and sentence[:at].rstrip().endswith(","):
@@ -242,7 +244,8 @@ def asked_quantities(wanted: QuestionType, sentence: str, question_words: set[st
         compound = _COMPOUND.match(sentence, at + len(text))
         if compound and stem(compound.group(1).lower()) not in _UNIT_WORDS | wanted.focus:
             continue  # "a one-count information" asked how much he paid: no amount
-        following = [stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) :].lower())[:6]]
+        # The words it counts, up to the next figure: "301 individuals, including 61 doctors".
+        following = [stem(word) for word in re.findall(r"[a-z]+", sentence[at + len(text) : next_at].lower())[:6]]
         if wanted.focus & set(following):
             scored.append((1.0, at, text))  # "seven felony charges" for "how many felony charges"
         elif wanted.money and text.startswith("$"):

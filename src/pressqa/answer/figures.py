@@ -96,13 +96,19 @@ def figure_value(text: str) -> float | None:
 
 def format_figure(value: float, *operands: str) -> str:
     """``value`` written as its operands are: "$1.89 billion" from "$5.69 billion" and "$3.8
-    billion"; a count as a whole number."""
+    billion" (in their precision); "$400 million" from "$1.3 billion" and "$900 million" (in
+    the largest of their units that keeps it a whole or more); a count as a whole number."""
     money = all(operand.startswith("$") for operand in operands)
-    units = {word for operand in operands for word in _MAGNITUDES if operand.lower().endswith(word)}
-    unit = max(units, key=_MAGNITUDES.__getitem__, default="")
+    units = sorted(
+        {word for operand in operands for word in _MAGNITUDES if operand.lower().endswith(word)},
+        key=_MAGNITUDES.__getitem__,
+        reverse=True,
+    )
+    unit = next((word for word in units if abs(value) >= _MAGNITUDES[word]), units[-1] if units else "")
     scaled = value / _MAGNITUDES[unit] if unit else value
     written = re.findall(r"\d+\.\s?(\d+)", " ".join(operands))
-    # In the operands' own precision; "$5.69 billion" less "$800 million" in billions, to the cent of it.
-    decimals = 2 if len(units) > 1 else max(map(len, written), default=0)
-    number = f"{scaled:,.{decimals}f}"
+    if len(units) > 1:  # mixed: to two places, as far as they say something
+        number = f"{scaled:,.2f}".rstrip("0").rstrip(".")
+    else:
+        number = f"{scaled:,.{max(map(len, written), default=0)}f}"
     return ("$" if money else "") + number + (f" {unit}" if unit else "")

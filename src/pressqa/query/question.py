@@ -166,7 +166,7 @@ def _noun_phrase(text: str) -> frozenset[str]:
     for word in re.findall(r"[a-z]+", text)[:4]:
         if word in _PHRASE_END or word in _COMMON_VERBS or (word.endswith("ed") and len(word) > 4):
             break
-        if len(word) > 1 and not re.fullmatch(NUMBER_WORDS, word):  # the pieces of "u.s." say nothing
+        if len(word) > 1 and word not in STOPWORDS and not re.fullmatch(NUMBER_WORDS, word):  # "u.s.": nothing
             stems.append(stem(word))
     return frozenset(stems)
 
@@ -212,8 +212,8 @@ PERSON_CUES = frozenset({
     "mr", "mrs", "ms", "dr", "judge", "administrator", "director", "attorney", "general", "secretary", "commander",
     "mullah", "maulawi", "mawlawi", "qari", "haji", "officer", "agent", "chief", "president", "minister",
     "spokesperson", "spokesman", "colonel", "col", "gen", "lt", "sgt", "governor", "leader", "deputy", "chairman",
-    "ceo", "founder", "defendant", "commissioner", "senator", "sen", "rep", "ambassador", "prosecutor", "said",
-    "says", "named", "identified"
+    "ceo", "founder", "defendant", "commissioner", "inspector", "senator", "sen", "rep", "ambassador", "prosecutor",
+    "said", "says", "named", "identified"
 })  # fmt: skip
 # Words before a name that make it a place.
 PLACE_CUES = frozenset(["in", "from", "to", "at", "near", "into", "across"])
