@@ -98,6 +98,23 @@ RELEASES = [
         "the following vessels taking part in the Blue Current exercise:\n- The frigate Harbin Star\n- The "
         "tanker Grey Heron\n- The minesweeper Kestrel Bay\nThe exercise runs for ten days.",
     },
+    {
+        "id": "fish-seizures",
+        "title": "Coastal inspectors report record seizures",
+        "date": "2022-01-20",
+        "source": "Ministry of Coastal Affairs",
+        "text": "The Ministry of Coastal Affairs, which oversees fourteen harbours along the northern coast, said in "
+        "a statement issued after its annual review, that its inspectors had seized 2,300 kilograms of undeclared "
+        "fish in 2021, a record for the service. Most of the catch was returned to the sea.",
+    },
+    {
+        "id": "ferry-licences",
+        "title": "Port authority review of ferry licences",
+        "date": "2020-11-30",
+        "source": "Port Authority",
+        "text": "The port authority did not, after a review that ran through the summer and autumn of 2020 and "
+        "heard from passengers and crews, renew the licences of 12 ferry operators, the harbour master said.",
+    },
 ]
 
 
@@ -530,3 +547,26 @@ def test_a_name_of_another_kind_does_not_answer(compose_archive: Archive) -> Non
     # The release names vessels and a channel, no submarine.
     submarines = compose_archive.ask("Which submarines took part in the Blue Current exercise?")
     assert submarines.abstained, submarines.text
+
+
+def test_the_answer_leads_with_the_figure_it_quotes(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("How many ships took part in the Harbour Shield drill?")
+    assert answer.text.startswith("Eight ships [1]. ")
+    assert "Eight ships and two submarines took part in the drill" in answer.text
+    assert [citation.doc_id for citation in answer.citations] == ["naval-drill"]
+
+
+def test_a_long_sentence_is_quoted_by_the_clause_that_answers(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("How many kilograms of undeclared fish did the coastal inspectors seize in 2021?")
+    assert answer.text.startswith("2,300 kilograms [1]. ")
+    assert "\u2026 that its inspectors had seized 2,300 kilograms of undeclared fish in 2021 \u2026 [1]" in answer.text
+    assert "fourteen harbours" not in answer.text
+    # The citation still quotes the whole sentence, which a reader can check.
+    [citation] = answer.citations
+    assert citation.quote.startswith("The Ministry of Coastal Affairs, which oversees fourteen harbours")
+
+
+def test_a_clause_is_never_quoted_without_the_negation_of_its_sentence(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("How many ferry operators did the port authority review the licences of?")
+    assert "12 ferry operators" in answer.text
+    assert "did not" in answer.text

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pressqa.answer.extractive import Candidate, Reading, asked_quantities, claim, read_sentences
+from pressqa.answer.extractive import Candidate, Reading, asked_quantities, claim, clause, read_sentences
 from pressqa.answer.figures import computed_claim, figure_value
 from pressqa.answer.sources import Source, TermWeights
 from pressqa.query.question import NOT_A_NAME, PERSON_CUES, is_person, names, question_type
@@ -191,7 +191,8 @@ class ComposingGenerator:
             found = _figure(reading)
             if found is None:
                 return [], None
-            figures.append(found)
+            candidate, text, value = found
+            figures.append((clause(candidate, reading, holding=text), text, value))
         if figures[0][0] == figures[1][0] and figures[0][1] == figures[1][1]:
             return [], None  # both parts found the same figure: the question was not told apart
         operation = self.composition.operation
@@ -206,8 +207,8 @@ class ComposingGenerator:
         """The person (or name) both parts' sentences name, best placed beside the noun
         asked about, with a sentence of each part that names them."""
         best: list[dict[str, tuple[float, Candidate, str]]] = []
-        for part in self.parts:
-            reading = read_sentences(part.question, part.plan, part.sources, self.weights)
+        readings = [read_sentences(part.question, part.plan, part.sources, self.weights) for part in self.parts]
+        for reading in readings:
             named: dict[str, tuple[float, Candidate, str]] = {}
             for candidate in reading.candidates:
                 text = candidate.source.sentence(candidate.index)
@@ -232,7 +233,8 @@ class ComposingGenerator:
         if first == second:
             return [], None
         shown = max(first_name, second_name, key=len)
-        return [first, second], f"{shown} [{first.source.number}][{second.source.number}]."
+        quoted = [clause(first, readings[0], first_name), clause(second, readings[1], second_name)]
+        return quoted, f"{shown} [{first.source.number}][{second.source.number}]."
 
 
 def _without_titles(name: str) -> str:

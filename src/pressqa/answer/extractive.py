@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pressqa.answer.relative_dates import DerivedDate, date_parts, derive, long_date
 from pressqa.answer.sources import Source, TermWeights
@@ -49,7 +49,7 @@ from pressqa.query.question import (
     quantities,
     question_type,
 )
-from pressqa.text import stem, words
+from pressqa.text import content_terms, stem, words
 from pressqa.types import QueryPlan
 
 # Weights of the score parts; measured on the dev questions (eval/RESULTS.md).
@@ -91,6 +91,10 @@ _UNIT_WORDS = frozenset({
 # A sentence that names years, none of them in the time the question asks about ("since
 # January 2009" asked about fiscal year 2013), speaks of another time: it loses this much.
 OTHER_TIME_WEIGHT = 0.5
+# A quote longer than this many words is cut to the clauses that answer (``clause``).
+MAX_QUOTE_WORDS = 30
+_CLAUSE_BREAK = re.compile(r"(?<=[,;])\s+|\s+(?=[\u2013\u2014]\s)")
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|neither|none|without)\b|n't\b", re.IGNORECASE)
 # Shorter "sentences" are headings and boilerplate ("For Immediate Release").
 MIN_SENTENCE_WORDS = 4
 
@@ -101,6 +105,8 @@ class Candidate:
     index: int
     score: float
     type_score: float
+    # The part of the sentence to quote (start, end), when not all of it (``clause``).
+    quote: tuple[int, int] | None = None
 
 
 def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], weights: TermWeights) -> list[str]:
@@ -116,7 +122,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
             return [claim(item, item is announcement, state, False, event_terms) for item in chosen]
     if not candidates:
         return []
-    chosen = [candidates[0]]
+    chosen = [clause(candidates[0], reading)]
     if wanted.wants_list:
         for candidate in candidates[1:]:
             if len(chosen) == LIST_SENTENCES:
@@ -124,6 +130,12 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
             if candidate.score >= candidates[0].score - TYPE_WEIGHT / 2 and candidate.type_score > 0:
                 chosen.append(candidate)
     claims = []
+    if len(chosen) == 1 and wanted.kind in ("number", "person", "place", "name"):
+        # The answer first, when the sentence gives one surely: "Alexandre Cazes [1]."
+        sentence = chosen[0].source.sentence(chosen[0].index)
+        answers = surest_answers(sentence, reading)
+        if len(answers) == 1:
+            claims.append(f"{_with_noun(answers[0], sentence, wanted)} [{chosen[0].source.number}].")
     for position, candidate in enumerate(chosen):
         first_of_source = all(earlier.source is not candidate.source for earlier in chosen[:position])
         claims.append(claim(candidate, first_of_source, state, wanted.kind == "date", event_terms))
@@ -138,6 +150,7 @@ class Reading:
     wanted: QuestionType
     question_words: set[str]
     event_terms: set[str]
+    weight: dict[str, float]
     candidates: list[Candidate]
     announced: list[Candidate]
 
@@ -187,7 +200,7 @@ def read_sentences(question: str, plan: QueryPlan, sources: Sequence[Source], we
             candidates.append(Candidate(source, index, score, kind_score))
     candidates.sort(key=lambda candidate: -candidate.score)
     announced.sort(key=lambda candidate: -candidate.score)
-    return Reading(wanted, question_words, event_terms, candidates, announced)
+    return Reading(wanted, question_words, event_terms, weight, candidates, announced)
 
 
 def type_score(
@@ -210,10 +223,18 @@ def type_score(
         return 1.0 if _beside(spans, event_terms, sentence) else UNANCHORED_DAY
     if wanted.kind == "other":
         return 0.0
+    return max((score for score, _ in asked_names(wanted, sentence, question_words, event_terms)), default=0.0)
+
+
+def asked_names(
+    wanted: QuestionType, sentence: str, question_words: set[str], event_terms: set[str]
+) -> list[tuple[float, str]]:
+    """The names of ``sentence`` that may answer a person, place or name question, each with
+    how surely (a title or "said" marks a person, "in" a place; beside the asked noun)."""
     candidates = names(sentence, question_words)
     if wanted.kind == "person":
         candidates = [name for name in candidates if len(name.words) >= 2 or is_person(name, sentence)]
-    best = 0.0
+    scored = []
     for name in candidates:
         cued = (wanted.kind == "person" and is_person(name, sentence)) or (
             wanted.kind == "place" and bool(PLACE_CUES & set(name.before[-1:]))
@@ -225,8 +246,8 @@ def type_score(
         beside = bool(asked & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
         if asked and not (cued or beside):
             continue  # "Vladivostok" asked which warships: a name, not of the asked kind
-        best = max(best, 0.5 + 0.25 * cued + 0.25 * beside)
-    return best
+        scored.append((0.5 + 0.25 * cued + 0.25 * beside, name.text))
+    return scored
 
 
 def asked_quantities(wanted: QuestionType, sentence: str, question_words: set[str]) -> list[tuple[float, int, str]]:
@@ -351,6 +372,66 @@ def _years(sentence: str) -> list[int]:
     return [int(year) for year in re.findall(r"\b((?:19|20)\d\d)\b", sentence)]
 
 
+def clause(candidate: Candidate, reading: Reading, holding: str | None = None) -> Candidate:
+    """``candidate`` quoting only the clauses of its sentence that answer, when it is longer
+    than MAX_QUOTE_WORDS: the run of clauses that holds its answers (the surest figures or
+    names, ``holding``, the one the answer states, or the "yesterday" a "when" answer reads)
+    and most of the question's words.  A list, a "when" answer with no relative day, and a
+    negated sentence whose negation would be left out stay whole."""
+    text = candidate.source.sentence(candidate.index)
+    wanted = reading.wanted
+    if words(text) <= MAX_QUOTE_WORDS or wanted.kind == "other" or wanted.wants_list:
+        return candidate
+    if wanted.kind == "date":  # the day it states from a "yesterday", else the whole sentence
+        day = _day_asked(reading.event_terms, text, candidate.source.date)
+        if day is None:
+            return candidate
+        answers = [day.phrase]
+    else:
+        answers = [holding] if holding is not None else surest_answers(text, reading)
+    cuts = [0, *(match.end() for match in _CLAUSE_BREAK.finditer(text)), len(text)]
+    best: tuple[tuple[float, int], int, int] | None = None
+    for first, start in enumerate(cuts[:-1]):
+        for end in cuts[first + 1 :]:
+            piece = text[start:end].rstrip(" ,;")
+            if words(piece) > MAX_QUOTE_WORDS:
+                break
+            if not all(answer in piece for answer in answers):
+                continue
+            if _NEGATION.search(text) and not _NEGATION.search(piece):
+                continue  # "was not convicted" must not be quoted as "was convicted"
+            kind_score = type_score(wanted, piece, reading.question_words, candidate.source, reading.event_terms)
+            if kind_score < candidate.type_score:
+                continue
+            shared = sum(reading.weight[term] for term in set(content_terms(piece)) if term in reading.weight)
+            rank = (shared, -words(piece))
+            if best is None or rank > best[0]:
+                best = (rank, start, start + len(piece))
+    return candidate if best is None else replace(candidate, quote=best[1:])
+
+
+def surest_answers(sentence: str, reading: Reading) -> list[str]:
+    """The figures or names of ``sentence`` that answer the question most surely (one, or
+    several that tie)."""
+    wanted = reading.wanted
+    if wanted.kind == "number":
+        offered = [(score, figure) for score, _, figure in asked_quantities(wanted, sentence, reading.question_words)]
+    else:
+        offered = asked_names(wanted, sentence, reading.question_words, reading.event_terms)
+    surest = max((score for score, _ in offered), default=0.0)
+    return list(dict.fromkeys(found for score, found in offered if score == surest))
+
+
+def _with_noun(answer: str, sentence: str, wanted: QuestionType) -> str:
+    """A count with the words it counts, as the sentence puts them: "78 months", "seven
+    felony charges"; a sum of money or a name as it is."""
+    if wanted.kind != "number" or answer.startswith("$"):
+        return answer.rstrip(".")
+    after = re.findall(r"[A-Za-z]+", sentence[sentence.find(answer) + len(answer) :])[:3]
+    counted = [at + 1 for at, word in enumerate(after) if stem(word.lower()) in wanted.focus | _UNIT_WORDS]
+    return " ".join([answer, *after[: max(counted, default=0)]])
+
+
 def claim(candidate: Candidate, first_of_source: bool, state: bool, asks_date: bool, event_terms: set[str]) -> str:
     """The sentence as a claim with its marker.  Asked when, a sentence that names its day
     only relative to the release ("yesterday") leads with the day that means and how it was
@@ -358,6 +439,9 @@ def claim(candidate: Candidate, first_of_source: bool, state: bool, asks_date: b
     or if the sentence says "today" (once per source)."""
     source = candidate.source
     text = source.sentence(candidate.index)
+    if candidate.quote is not None:  # a clause of it: "… obtained a record $5.69 billion …"
+        start, end = candidate.quote
+        text = ("… " if start else "") + text[start:end] + (" …" if end < len(text) else "")
     hit = source.hit
     derived = derive(text, source.date)
     day = _day_asked(event_terms, text, source.date) if asks_date else None
