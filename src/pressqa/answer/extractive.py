@@ -40,6 +40,7 @@ from pressqa.query.question import (
     IMPOSED,
     NUMBER_VALUES,
     NUMBER_WORDS,
+    PERSON_TITLES,
     PLACE_CUES,
     QuestionType,
     entity_terms,
@@ -130,11 +131,11 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
             if candidate.score >= candidates[0].score - TYPE_WEIGHT / 2 and candidate.type_score > 0:
                 chosen.append(candidate)
     claims = []
-    if len(chosen) == 1 and wanted.kind in ("number", "person", "place", "name"):
-        # The answer first, when the sentence gives one surely: "Alexandre Cazes [1]."
+    if len(chosen) == 1 and wanted.kind in ("number", "person"):
+        # The answer first, when the sentence gives one surely: "78 months [1]."
         sentence = chosen[0].source.sentence(chosen[0].index)
         answers = surest_answers(sentence, reading)
-        if len(answers) == 1:
+        if len(answers) == 1 and (wanted.kind == "number" or _titled(answers[0], sentence)):
             claims.append(f"{_with_noun(answers[0], sentence, wanted)} [{chosen[0].source.number}].")
     for position, candidate in enumerate(chosen):
         first_of_source = all(earlier.source is not candidate.source for earlier in chosen[:position])
@@ -420,6 +421,19 @@ def surest_answers(sentence: str, reading: Reading) -> list[str]:
         offered = asked_names(wanted, sentence, reading.question_words, reading.event_terms)
     surest = max((score for score, _ in offered), default=0.0)
     return list(dict.fromkeys(found for score, found in offered if score == surest))
+
+
+def _titled(name: str, sentence: str) -> bool:
+    """Whether ``name`` is plainly a person's in ``sentence``: an initial in it ("Michele M.
+    Leonhart"), a title right before it ("Judge Jorge Solis") or "said" right after it."""
+    at = sentence.find(name)
+    before = re.findall(r"[A-Za-z]+", sentence[:at])[-1:]
+    after = re.findall(r"[a-z]+", sentence[at + len(name) : at + len(name) + 12])[:1]
+    return (
+        bool(re.search(r"\b[A-Z]\.(?=\s)", name))
+        or bool({word.lower() for word in before} & PERSON_TITLES)
+        or after == ["said"]
+    )
 
 
 def _with_noun(answer: str, sentence: str, wanted: QuestionType) -> str:

@@ -213,8 +213,10 @@ PERSON_CUES = frozenset({
     "mullah", "maulawi", "mawlawi", "qari", "haji", "officer", "agent", "chief", "president", "minister",
     "spokesperson", "spokesman", "colonel", "col", "gen", "lt", "sgt", "governor", "leader", "deputy", "chairman",
     "ceo", "founder", "defendant", "commissioner", "inspector", "senator", "sen", "rep", "ambassador", "prosecutor",
-    "said", "says", "named", "identified"
+    "mayor", "councilor", "councillor", "said", "says", "named", "identified"
 })  # fmt: skip
+# Titles that, right before a name, make it a person's ("Judge Jorge Solis").
+PERSON_TITLES = PERSON_CUES - {"said", "says", "named", "identified", "defendant", "leader", "founder"}
 # Words before a name that make it a place.
 PLACE_CUES = frozenset(["in", "from", "to", "at", "near", "into", "across"])
 
