@@ -108,6 +108,15 @@ RELEASES = [
         "fish in 2021, a record for the service. Most of the catch was returned to the sea.",
     },
     {
+        "id": "coastal-summit",
+        "title": "Leaders of the coastal states meet",
+        "date": "2021-09-10",
+        "source": "Foreign Ministry",
+        "text": "The leaders of the five coastal states opened their annual regional summit on Friday with talks on "
+        "fishing rights and port security. The meeting took place in Valmora, the capital of the host state. "
+        "Ministers will meet again in spring.",
+    },
+    {
         "id": "ferry-licences",
         "title": "Port authority review of ferry licences",
         "date": "2020-11-30",
@@ -570,3 +579,11 @@ def test_a_clause_is_never_quoted_without_the_negation_of_its_sentence(compose_a
     answer = compose_archive.ask("How many ferry operators did the port authority review the licences of?")
     assert "12 ferry operators" in answer.text
     assert "did not" in answer.text
+
+
+def test_an_answer_is_quoted_with_the_sentence_before_that_says_what_it_is_about(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("Where did the leaders of the five coastal states hold their annual regional summit?")
+    # The answer first, then the sentence before it, which says what it is about.
+    assert answer.text.index("took place in Valmora") < answer.text.index("opened their annual regional summit")
+    assert {citation.doc_id for citation in answer.citations} == {"coastal-summit"}
+    assert len(answer.citations) == 2  # each sentence quoted and cited

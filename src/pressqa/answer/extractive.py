@@ -92,6 +92,11 @@ _UNIT_WORDS = frozenset({
 # A sentence that names years, none of them in the time the question asks about ("since
 # January 2009" asked about fiscal year 2013), speaks of another time: it loses this much.
 OTHER_TIME_WEIGHT = 0.5
+# A sentence that holds this share of the question's word weight and no answer of the asked
+# kind may be answered with its neighbour's (counted at NEIGHBOUR_DISCOUNT of its own); an
+# answer that holds less of it is quoted with the sentence before, when that one holds it.
+MIN_JOINED_SHARE = 0.5
+NEIGHBOUR_DISCOUNT = 0.5
 # A quote longer than this many words is cut to the clauses that answer (``clause``).
 MAX_QUOTE_WORDS = 30
 _CLAUSE_BREAK = re.compile(r"(?<=[,;])\s+|\s+(?=[\u2013\u2014]\s)")
@@ -108,6 +113,8 @@ class Candidate:
     type_score: float
     # The part of the sentence to quote (start, end), when not all of it (``clause``).
     quote: tuple[int, int] | None = None
+    # The adjacent sentence that says what this one answers about, quoted with it.
+    joined: int | None = None
 
 
 def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], weights: TermWeights) -> list[str]:
@@ -116,6 +123,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
     reading = read_sentences(question, plan, sources, weights)
     wanted, candidates, event_terms = reading.wanted, reading.candidates, reading.event_terms
     state = wanted.kind == "date" or plan.time is not None or bool(plan.issuers)
+    asks_date = wanted.kind == "date"
     for announcement in reading.announced:
         items = _items(announcement, wanted, reading.question_words)
         if items:
@@ -123,12 +131,22 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
             return [claim(item, item is announcement, state, False, event_terms) for item in chosen]
     if not candidates:
         return []
-    chosen = [clause(candidates[0], reading)]
+    best = candidates[0]
+    if best.joined is not None:  # the answer first, then the sentence that says what it answers about
+        return [
+            claim(replace(best, joined=None), True, state, asks_date, event_terms),
+            claim(replace(best, index=best.joined, joined=None), False, state, False, event_terms),
+        ]
+    chosen = [clause(best, reading)]
     if wanted.wants_list:
         for candidate in candidates[1:]:
             if len(chosen) == LIST_SENTENCES:
                 break
-            if candidate.score >= candidates[0].score - TYPE_WEIGHT / 2 and candidate.type_score > 0:
+            if (
+                candidate.score >= best.score - TYPE_WEIGHT / 2
+                and candidate.type_score > 0
+                and candidate.joined is None
+            ):
                 chosen.append(candidate)
     claims = []
     if len(chosen) == 1 and wanted.kind in ("number", "person"):
@@ -139,7 +157,7 @@ def extract_answer(question: str, plan: QueryPlan, sources: Sequence[Source], we
             claims.append(f"{_with_noun(answers[0], sentence, wanted)} [{chosen[0].source.number}].")
     for position, candidate in enumerate(chosen):
         first_of_source = all(earlier.source is not candidate.source for earlier in chosen[:position])
-        claims.append(claim(candidate, first_of_source, state, wanted.kind == "date", event_terms))
+        claims.append(claim(candidate, first_of_source, state, asks_date, event_terms))
     return claims
 
 
@@ -189,16 +207,29 @@ def read_sentences(question: str, plan: QueryPlan, sources: Sequence[Source], we
             if wanted.wants_list and shared >= MIN_ANNOUNCEMENT_SHARE and _announces(text, wanted) is not None:
                 announced.append(Candidate(source, index, shared + RANK_WEIGHT / (rank + 1), 0.0))
             kind_score = type_score(wanted, text, question_words, source, event_terms)
+            joined = None
             if wanted.kind != "other" and kind_score == 0:
-                continue
+                # It says what was asked about, its neighbour what was asked: "Wu won the
+                # election on November 2." / "Her opponent was ...".  Quoted together.
+                if shared < MIN_JOINED_SHARE or in_window is False:
+                    continue
+                answering, kind_score = _neighbour(source, index, wanted, question_words, event_terms)
+                if answering is None:
+                    continue
+                kind_score *= NEIGHBOUR_DISCOUNT
+                joined, index = index, answering  # the answer is the neighbour's, with this sentence
             # A detail sentence stands on the release's title and the sentence before it.
             context = header | (sentence_terms[index - 1] if index else set())
             beside = sum(weight[term] for term in terms if term not in found and term in context) / total
+            if joined is None and index and shared < MIN_JOINED_SHARE:
+                before = sum(weight[term] for term in terms if term in sentence_terms[index - 1]) / total
+                joined = index - 1 if before >= MIN_JOINED_SHARE else None  # what it answers is said before it
             score = shared + CONTEXT_WEIGHT * beside + TYPE_WEIGHT * kind_score + RANK_WEIGHT / (rank + 1)
             # The lead's day is the release's own ("announced today"): no bonus for it asked when.
             score += LEAD_WEIGHT * (lead <= LEAD_SENTENCES and wanted.kind != "date")
             score -= OTHER_TIME_WEIGHT * _names_other_years(plan, text)
-            candidates.append(Candidate(source, index, score, kind_score))
+            if kind_score > 0 or wanted.kind == "other":
+                candidates.append(Candidate(source, index, score, kind_score, joined=joined))
     candidates.sort(key=lambda candidate: -candidate.score)
     announced.sort(key=lambda candidate: -candidate.score)
     return Reading(wanted, question_words, event_terms, weight, candidates, announced)
@@ -225,6 +256,20 @@ def type_score(
     if wanted.kind == "other":
         return 0.0
     return max((score for score, _ in asked_names(wanted, sentence, question_words, event_terms)), default=0.0)
+
+
+def _neighbour(
+    source: Source, index: int, wanted: QuestionType, question_words: set[str], event_terms: set[str]
+) -> tuple[int | None, float]:
+    """The sentence before or after ``index`` in its release that holds an answer of the
+    asked kind, and how surely (the surer of the two)."""
+    best: tuple[int | None, float] = (None, 0.0)
+    for other in (index - 1, index + 1):
+        if 0 <= other < len(source.sentences) and words(source.sentence(other)) >= MIN_SENTENCE_WORDS:
+            score = type_score(wanted, source.sentence(other), question_words, source, event_terms)
+            if score > best[1]:
+                best = (other, score)
+    return best
 
 
 def asked_names(
