@@ -281,6 +281,7 @@ def asked_names(
     if wanted.kind == "person":
         candidates = [name for name in candidates if len(name.words) >= 2 or is_person(name, sentence)]
     scored = []
+    in_sentence = {stem(word) for word in re.findall(r"[a-z]+", sentence.lower())}
     for name in candidates:
         cued = (wanted.kind == "person" and is_person(name, sentence)) or (
             wanted.kind == "place" and bool(PLACE_CUES & set(name.before[-1:]))
@@ -290,7 +291,7 @@ def asked_names(
         # name in the question: "warships", not "Russian").
         asked = wanted.focus & event_terms or wanted.focus
         beside = bool(asked & {stem(word) for word in re.findall(r"[a-z]+", nearby)})
-        if asked and not (cued or beside):
+        if asked and not (cued or beside or asked & in_sentence):
             continue  # "Vladivostok" asked which warships: a name, not of the asked kind
         scored.append((0.5 + 0.25 * cued + 0.25 * beside, name.text))
     return scored
