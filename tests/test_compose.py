@@ -117,6 +117,15 @@ RELEASES = [
         "Ministers will meet again in spring.",
     },
     {
+        "id": "pilot-fine",
+        "title": "Harbour pilot fined over near miss",
+        "date": "2021-04-14",
+        "source": "Port Court",
+        "text": "Harbour pilot Jonas Brandt, who trained most of the port's younger pilots, was fined 4,000 euros "
+        "on Tuesday, after a hearing that heard from the crews of the ships and from the harbour master who had "
+        "reported the near miss in the channel and asked the court for a review of the pilot service.",
+    },
+    {
         "id": "ferry-licences",
         "title": "Port authority review of ferry licences",
         "date": "2020-11-30",
@@ -398,7 +407,7 @@ def test_a_question_over_two_events_is_read_as_two(question: str, operation: str
         "How many insurgents were killed in April 2011 in Harlow district?",  # one event
         "How many defendants were charged in total?",  # a total, of one thing
         "When were the two ships launched, in May and in June?",  # no sum, difference or common person
-        "How many troops took part in 2019 and 2020?",  # a range of years, not two events told apart
+        "How many troops took part in 2019 and 2020?",  # two years, but no total or difference asked
     ],
 )
 def test_a_question_about_one_thing_is_not_split(question: str) -> None:
@@ -587,3 +596,10 @@ def test_an_answer_is_quoted_with_the_sentence_before_that_says_what_it_is_about
     assert answer.text.index("took place in Valmora") < answer.text.index("opened their annual regional summit")
     assert {citation.doc_id for citation in answer.citations} == {"coastal-summit"}
     assert len(answer.citations) == 2  # each sentence quoted and cited
+
+
+def test_a_clause_keeps_whom_the_question_names(compose_archive: Archive) -> None:
+    answer = compose_archive.ask("How much was harbour pilot Jonas Brandt fined?")
+    assert answer.text.startswith("4,000 [1]. ")
+    assert "Jonas Brandt" in answer.text and "4,000 euros" in answer.text
+    assert "near miss" not in answer.text  # the clauses after the fine are left out

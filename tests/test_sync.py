@@ -3,6 +3,7 @@ and home pages served over real HTTP on 127.0.0.1 (tests/web_server.py), and wat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import itertools
@@ -521,6 +522,10 @@ def test_sync_watch_ingests_files_added_to_and_changed_in_a_folder_source(tmp_pa
         corrected = (*HOSPITAL[:2], "Correction: the hospital treated 240 residents on its first day.")
         changed = report_after(lambda: _save(folder / "hospital.txt", corrected), "updated")
         assert len(changed["updated"]) == 1 and not changed["added"]
+        # Ctrl-C once the watcher is idle: a write repeated above may still be being ingested.
+        with contextlib.suppress(queue.Empty):
+            while True:
+                lines.get(timeout=20)
     finally:
         process.send_signal(signal.SIGINT)
         try:

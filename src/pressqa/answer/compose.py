@@ -121,7 +121,7 @@ def _event_parts(question: str) -> tuple[str, str] | None:
             second_words += shared
             tail = tail[one.end() :] if one else tail
         years = [match.group() for match in re.finditer(_YEAR, question)]
-        first_part = question[:start] + question[start : join.start()] + tail
+        first_part = question[: join.start()] + tail
         second_part = question[:start] + second_words + tail
         return _with_year(first_part, first.group(), years), _with_year(second_part, second.group(), years)
     return None

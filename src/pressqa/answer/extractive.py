@@ -207,29 +207,28 @@ def read_sentences(question: str, plan: QueryPlan, sources: Sequence[Source], we
             if wanted.wants_list and shared >= MIN_ANNOUNCEMENT_SHARE and _announces(text, wanted) is not None:
                 announced.append(Candidate(source, index, shared + RANK_WEIGHT / (rank + 1), 0.0))
             kind_score = type_score(wanted, text, question_words, source, event_terms)
-            joined = None
+            answer_at, joined = index, None
             if wanted.kind != "other" and kind_score == 0:
-                # It says what was asked about, its neighbour what was asked: "Wu won the
-                # election on November 2." / "Her opponent was ...".  Quoted together.
-                if shared < MIN_JOINED_SHARE or in_window is False:
+                # It says what was asked about, a neighbour what was asked: quoted together.
+                if shared < MIN_JOINED_SHARE or not in_window:
                     continue
                 answering, kind_score = _neighbour(source, index, wanted, question_words, event_terms)
                 if answering is None:
                     continue
                 kind_score *= NEIGHBOUR_DISCOUNT
-                joined, index = index, answering  # the answer is the neighbour's, with this sentence
+                answer_at, joined = answering, index
             # A detail sentence stands on the release's title and the sentence before it.
-            context = header | (sentence_terms[index - 1] if index else set())
+            context = header | (sentence_terms[answer_at - 1] if answer_at else set())
             beside = sum(weight[term] for term in terms if term not in found and term in context) / total
-            if joined is None and index and shared < MIN_JOINED_SHARE:
-                before = sum(weight[term] for term in terms if term in sentence_terms[index - 1]) / total
-                joined = index - 1 if before >= MIN_JOINED_SHARE else None  # what it answers is said before it
+            if joined is None and answer_at and shared < MIN_JOINED_SHARE:
+                before = sum(weight[term] for term in terms if term in sentence_terms[answer_at - 1]) / total
+                joined = answer_at - 1 if before >= MIN_JOINED_SHARE else None  # what it answers is said before it
             score = shared + CONTEXT_WEIGHT * beside + TYPE_WEIGHT * kind_score + RANK_WEIGHT / (rank + 1)
             # The lead's day is the release's own ("announced today"): no bonus for it asked when.
             score += LEAD_WEIGHT * (lead <= LEAD_SENTENCES and wanted.kind != "date")
             score -= OTHER_TIME_WEIGHT * _names_other_years(plan, text)
             if kind_score > 0 or wanted.kind == "other":
-                candidates.append(Candidate(source, index, score, kind_score, joined=joined))
+                candidates.append(Candidate(source, answer_at, score, kind_score, joined=joined))
     candidates.sort(key=lambda candidate: -candidate.score)
     announced.sort(key=lambda candidate: -candidate.score)
     return Reading(wanted, question_words, event_terms, weight, candidates, announced)
@@ -436,6 +435,7 @@ def clause(candidate: Candidate, reading: Reading, holding: str | None = None) -
         answers = [day.phrase]
     else:
         answers = [holding] if holding is not None else surest_answers(text, reading)
+    named = (set(reading.weight) - reading.event_terms) & candidate.source.sentence_terms[candidate.index]
     cuts = [0, *(match.end() for match in _CLAUSE_BREAK.finditer(text)), len(text)]
     best: tuple[tuple[float, int], int, int] | None = None
     for first, start in enumerate(cuts[:-1]):
@@ -443,8 +443,8 @@ def clause(candidate: Candidate, reading: Reading, holding: str | None = None) -
             piece = text[start:end].rstrip(" ,;")
             if words(piece) > MAX_QUOTE_WORDS:
                 break
-            if not all(answer in piece for answer in answers):
-                continue
+            if not all(answer in piece for answer in answers) or not named <= set(content_terms(piece)):
+                continue  # the answer, and whom or what the question names ("Elizabeth Holmes")
             if _NEGATION.search(text) and not _NEGATION.search(piece):
                 continue  # "was not convicted" must not be quoted as "was convicted"
             kind_score = type_score(wanted, piece, reading.question_words, candidate.source, reading.event_terms)

@@ -208,11 +208,8 @@ class Verifier:
         for figure, number in computed.operands:
             source = self.sources.get(number)
             held = re.compile(rf"(?<![\w.$]){re.escape(figure)}(?!\w)", re.IGNORECASE)
-            sentence = (
-                None
-                if source is None
-                else next((span for span in source.sentences if held.search(source.text[span[0] : span[1]])), None)
-            )
+            spans = source.sentences if source is not None else ()
+            sentence = next((span for span in spans if source and held.search(source.text[span[0] : span[1]])), None)
             if source is None or sentence is None:
                 self._drop(book, f"[{number}] does not hold {figure!r}: {claim!r}")
                 return None
