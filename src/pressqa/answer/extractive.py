@@ -12,7 +12,8 @@ asked about fiscal year 2013).  A sentence may answer only if
 - it holds an answer of the asked slot (for number, date, person, place and name
   questions): asked how many of a thing, a figure of that thing ("three hours" does not
   answer how many inches of snow; an age or "a one-count information" is no amount);
-  asked which of a kind, a name beside that kind or marked as one ("Vladivostok" does not
+  asked which of a kind, a name in a sentence that names that kind, or marked as one ("near
+  Vladivostok" in a sentence about a patrol does not
   answer which warships); asked for a prison term given, not one faced,
 - its release shares most of the question's word weight and of the words of names in
   it (so "Manafort" must be there when asked), and
@@ -21,8 +22,13 @@ asked about fiscal year 2013).  A sentence may answer only if
 Answers compose what a release says in pieces: asked "when", a day the release names only
 relative to its date ("yesterday", "on Friday") leads the answer as a date, with how it was
 read (``relative_dates``); asked for a list, a sentence that announces the items ("five of
-its leaders") is followed by the sentences that name them.  Questions over two releases
-are read as two (``compose``).
+its leaders") is followed by the sentences that name them; a sentence that holds the answer
+but little of the question is quoted with the sentence before it, which says what it is
+about.  Questions over two releases are read as two (``compose``).
+
+One answer, not a pile of sentences: a single answer leads with the figure or the person's
+name it gives, when it gives one surely ("78 months [1]."), and a long sentence is quoted by
+the clauses that answer (``clause``).
 """
 
 from __future__ import annotations
@@ -421,9 +427,10 @@ def _years(sentence: str) -> list[int]:
 def clause(candidate: Candidate, reading: Reading, holding: str | None = None) -> Candidate:
     """``candidate`` quoting only the clauses of its sentence that answer, when it is longer
     than MAX_QUOTE_WORDS: the run of clauses that holds its answers (the surest figures or
-    names, ``holding``, the one the answer states, or the "yesterday" a "when" answer reads)
-    and most of the question's words.  A list, a "when" answer with no relative day, and a
-    negated sentence whose negation would be left out stay whole."""
+    names, ``holding``, the one the answer states, or the "yesterday" a "when" answer reads),
+    whom or what the question names, and most of the question's words.  A list, a "when"
+    answer with no relative day, and a negated sentence whose negation would be left out stay
+    whole."""
     text = candidate.source.sentence(candidate.index)
     wanted = reading.wanted
     if words(text) <= MAX_QUOTE_WORDS or wanted.kind == "other" or wanted.wants_list:
