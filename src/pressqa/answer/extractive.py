@@ -13,8 +13,8 @@ asked about fiscal year 2013).  A sentence may answer only if
   questions): asked how many of a thing, a figure of that thing ("three hours" does not
   answer how many inches of snow; an age or "a one-count information" is no amount);
   asked which of a kind, a name in a sentence that names that kind, or marked as one ("near
-  Vladivostok" in a sentence about a patrol does not
-  answer which warships); asked for a prison term given, not one faced,
+  Vladivostok" in a sentence about a patrol does not answer which warships); asked for a
+  prison term given, not one faced,
 - its release shares most of the question's word weight and of the words of names in
   it (so "Manafort" must be there when asked), and
 - its release was published in the time the question names, or the sentence names that year.
