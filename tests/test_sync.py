@@ -497,7 +497,15 @@ def test_sync_watch_ingests_files_added_to_and_changed_in_a_folder_source(tmp_pa
     archive = str(tmp_path / "archive")
     assert main(["sources", "add", str(folder), "--name", "inbox", "--archive", archive]) == 0
     command = [sys.executable, "-m", "pressqa.cli", "sync", "--watch", "--json", "--archive", archive]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # Ctrl-C reaches it as it reaches a command run in a terminal, even when the tests run in a
+    # background job, whose children start with SIGINT ignored (then Python sets no handler).
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
 
@@ -522,7 +530,7 @@ def test_sync_watch_ingests_files_added_to_and_changed_in_a_folder_source(tmp_pa
         corrected = (*HOSPITAL[:2], "Correction: the hospital treated 240 residents on its first day.")
         changed = report_after(lambda: _save(folder / "hospital.txt", corrected), "updated")
         assert len(changed["updated"]) == 1 and not changed["added"]
-        # Ctrl-C once the watcher is idle: a write repeated above may still be being ingested.
+        # Ctrl-C once the watcher is idle (during an ingest it stops that, exit 130, not 0).
         with contextlib.suppress(queue.Empty):
             while True:
                 lines.get(timeout=20)
