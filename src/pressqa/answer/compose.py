@@ -247,10 +247,12 @@ def _without_titles(name: str) -> str:
 
 def _figure(reading: Reading) -> tuple[Candidate, str, float] | None:
     """The figure the part's best sentence gives for its question, and its value."""
-    for candidate in reading.candidates[:1]:
-        scored = asked_quantities(reading.wanted, candidate.source.sentence(candidate.index), reading.question_words)
-        for _, _, text in sorted(scored, key=lambda found: (-found[0], found[1])):
-            value = figure_value(text)
-            if value is not None:
-                return candidate, text, value
+    if not reading.candidates:
+        return None
+    best = reading.candidates[0]
+    scored = asked_quantities(reading.wanted, best.source.sentence(best.index), reading.question_words)
+    for _, _, text in sorted(scored, key=lambda found: (-found[0], found[1])):
+        value = figure_value(text)
+        if value is not None:
+            return best, text, value
     return None
